@@ -1,0 +1,142 @@
+"""Fine-tuning jobs without surprises: reuse rather than pay twice, and follow a job to its end."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import openai
+from tqdm import tqdm
+
+from helpers.backend import is_paid
+from helpers.errors import CourseError
+
+TERMINAL = ("succeeded", "failed", "cancelled")
+FINGERPRINT_KEY = "course_fingerprint"
+
+# Events already printed, per job, so that following a job again prints only what is new.
+_printed: dict[str, set[str]] = {}
+
+
+def fingerprint(*paths: str | Path | None, **settings) -> str:
+    """A short hash of the training data and the job's settings (model, hyperparameters...)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        if path is not None:
+            digest.update(Path(path).read_bytes())
+            digest.update(b"\0")
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
+def find_reusable_job(client: openai.OpenAI, fingerprint: str):
+    """The newest job with this fingerprint that is running or succeeded, else None."""
+    for job in client.fine_tuning.jobs.list(metadata={FINGERPRINT_KEY: fingerprint}, limit=20):
+        if job.status not in ("failed", "cancelled"):
+            return job
+    return None
+
+
+def find_uploaded_file(client: openai.OpenAI, path: str | Path, purpose: str = "fine-tune"):
+    """An earlier upload of the same file (same name and size), else None."""
+    path = Path(path)
+    size = path.stat().st_size
+    for file in client.files.list(purpose=purpose):
+        if file.filename == path.name and file.bytes == size and file.status != "error":
+            return file
+    return None
+
+
+def follow_job(
+    client: openai.OpenAI,
+    job_id: str,
+    poll_seconds: float | None = None,
+    max_reconnects: int = 8,
+):
+    """Print a job's new events once each and show its progress until it ends.
+
+    A dropped connection is retried, resuming from the last event seen. Ctrl-C stops following
+    and leaves the job running; call `follow_job` again to pick up where it stopped.
+    """
+    poll = poll_seconds if poll_seconds is not None else (15.0 if is_paid() else 0.1)
+    bar = tqdm(
+        total=None,
+        desc=job_id,
+        unit="step",
+        file=sys.stderr,
+        bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt} steps{postfix}",
+    )
+    failures = 0
+    try:
+        while True:
+            try:
+                job = client.fine_tuning.jobs.retrieve(job_id)
+                for event in new_events(client, job_id):
+                    show(event, bar)
+                failures = 0
+            except (openai.APIConnectionError, openai.InternalServerError) as exc:
+                failures += 1
+                if failures > max_reconnects:
+                    raise CourseError(
+                        f"Lost the connection to the API ({type(exc).__name__}) and could not "
+                        f"reconnect. The job goes on on the server; run "
+                        f'follow_job(client, "{job_id}") again later.'
+                    ) from None
+                time.sleep(min(30.0, poll * 2**failures))
+                continue
+            if job.status in TERMINAL:
+                return job
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        print(
+            f"\nStopped following {job_id}; the job goes on running on the server. "
+            f'Resume with follow_job(client, "{job_id}").'
+        )
+        return client.fine_tuning.jobs.retrieve(job_id)
+    finally:
+        bar.close()
+
+
+def new_events(client: openai.OpenAI, job_id: str, page_size: int = 100) -> list:
+    """The events not printed yet, oldest first (the API lists newest first)."""
+    seen = _printed.setdefault(job_id, set())
+    fresh, after = [], None
+    while True:
+        kwargs = {"limit": page_size} | ({"after": after} if after else {})
+        page = client.fine_tuning.jobs.list_events(job_id, **kwargs)
+        events = list(page.data)
+        unseen = [e for e in events if e.id not in seen]
+        fresh.extend(unseen)
+        if len(unseen) < len(events) or not page.has_more or not events:
+            break
+        after = events[-1].id
+    fresh.reverse()
+    seen.update(e.id for e in fresh)
+    return fresh
+
+
+def show(event, bar: tqdm) -> None:
+    """Metrics events move the bar; every other event is printed as a line."""
+    data = event.data if isinstance(event.data, dict) else {}
+    if event.type == "metrics" and "step" in data:
+        if data.get("total_steps"):
+            bar.total = data["total_steps"]
+        bar.n = data["step"]
+        if data.get("train_loss") is not None:
+            bar.set_postfix_str(f"train loss {data['train_loss']:.4f}", refresh=False)
+        bar.refresh()
+        return
+    tqdm.write(f"[{timestamp(event.created_at)}] {event.message}", file=sys.stdout)
+
+
+def timestamp(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def event_lines(events: Iterable) -> list[str]:
+    return [f"[{timestamp(e.created_at)}] {e.message}" for e in events]

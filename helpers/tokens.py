@@ -1,0 +1,135 @@
+"""Exact token counts in each model's own encoding, and OpenAI's rule for default epochs.
+
+tiktoken downloads an encoding the first time it is used and caches it. Offline, point
+`TIKTOKEN_CACHE_DIR` at a folder that already holds it (the course's `../shared/tiktoken_cache`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Mapping
+
+import tiktoken
+
+from helpers.errors import CourseError
+from helpers.pricing import base_model_of
+
+# Chat formatting adds a few tokens around each message, and primes the reply.
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+TOKENS_REPLY_PRIMER = 3
+
+# OpenAI's published rule for `n_epochs: "auto"`.
+TARGET_EPOCHS = 3
+MIN_TARGET_EXAMPLES = 100
+MAX_TARGET_EXAMPLES = 25_000
+MIN_DEFAULT_EPOCHS = 1
+MAX_DEFAULT_EPOCHS = 25
+
+# The longest example each chat model trains on; longer ones are truncated.
+TRAINING_TOKEN_LIMITS = {
+    "gpt-4o-mini": 65_536,
+    "gpt-4o": 65_536,
+    "gpt-4.1": 65_536,
+    "gpt-3.5-turbo": 16_385,
+}
+
+
+class EncodingUnavailable(CourseError):
+    """tiktoken could not load an encoding (no cached copy and no network)."""
+
+
+def encoding_name_for(model: str) -> str:
+    """The tokenizer a model uses: `o200k_base` for gpt-4o and later, else `cl100k_base`."""
+    base = base_model_of(model)
+    if base.startswith(("gpt-3.5", "gpt-4-", "babbage-002", "davinci-002")) or base == "gpt-4":
+        return "cl100k_base"
+    if base.startswith(("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4")):
+        return "o200k_base"
+    try:
+        return tiktoken.encoding_name_for_model(base)
+    except KeyError:
+        return "o200k_base"
+
+
+@functools.cache
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """Load an encoding by name, or explain plainly why it cannot be loaded."""
+    try:
+        return tiktoken.get_encoding(name)
+    except Exception as exc:  # network errors come in many types
+        raise EncodingUnavailable(
+            f"Could not load the tiktoken encoding {name!r} ({type(exc).__name__}). "
+            "tiktoken downloads it once and caches it; offline, set TIKTOKEN_CACHE_DIR to a "
+            "folder that holds it, for example ../shared/tiktoken_cache beside the course."
+        ) from None
+
+
+def encoding_for(model: str) -> tiktoken.Encoding:
+    return get_encoding(encoding_name_for(model))
+
+
+def count_text(text: str, model: str) -> int:
+    # Special-token text in training data is counted as plain text, as the API does.
+    return len(encoding_for(model).encode(text, disallowed_special=()))
+
+
+def count_messages(messages: Iterable[Mapping], model: str) -> int:
+    """Tokens of one chat example, with the per-message formatting overhead."""
+    enc = encoding_for(model)
+    total = TOKENS_REPLY_PRIMER
+    for message in messages:
+        total += TOKENS_PER_MESSAGE
+        for key, value in message.items():
+            if key == "weight" or value is None:
+                continue
+            if not isinstance(value, str):
+                value = _as_text(value)
+            total += len(enc.encode(value, disallowed_special=()))
+            if key == "name":
+                total += TOKENS_PER_NAME
+    return total
+
+
+def count_assistant_tokens(messages: Iterable[Mapping], model: str) -> int:
+    """Tokens of the assistant messages alone: what the model is trained to write."""
+    enc = encoding_for(model)
+    return sum(
+        len(enc.encode(_as_text(m.get("content") or ""), disallowed_special=()))
+        for m in messages
+        if m.get("role") == "assistant"
+    )
+
+
+def count_prompt_completion(prompt: str, completion: str, model: str) -> int:
+    return count_text(prompt, model) + count_text(completion, model)
+
+
+def default_epochs(n_examples: int) -> int:
+    """The epochs a job with `n_epochs: "auto"` trains for, by OpenAI's rule."""
+    if n_examples <= 0:
+        raise ValueError("A training file needs at least one example")
+    if n_examples * TARGET_EPOCHS < MIN_TARGET_EXAMPLES:
+        return min(MAX_DEFAULT_EPOCHS, MIN_TARGET_EXAMPLES // n_examples)
+    if n_examples * TARGET_EPOCHS > MAX_TARGET_EXAMPLES:
+        return max(MIN_DEFAULT_EPOCHS, MAX_TARGET_EXAMPLES // n_examples)
+    return TARGET_EPOCHS
+
+
+def training_token_limit(model: str) -> int | None:
+    """The per-example training limit of a chat model, or None where none is published."""
+    base = base_model_of(model)
+    for prefix in sorted(TRAINING_TOKEN_LIMITS, key=len, reverse=True):
+        if base.startswith(prefix):
+            return TRAINING_TOKEN_LIMITS[prefix]
+    return None
+
+
+def _as_text(value) -> str:
+    """Content given as a list of parts counts the text of its text parts."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(p.get("text", "") for p in value if isinstance(p, dict))
+    return json.dumps(value)

@@ -1,0 +1,125 @@
+"""Execute the course's notebooks in order, as `make run` and `make outputs` do.
+
+    python -m scripts.run_notebooks --out build   # executed copies and HTML under build/
+    python -m scripts.run_notebooks --in-place    # store fresh outputs in notebooks/
+
+A failing notebook stops the run with its error message (not a traceback) and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from helpers.paths import REPO_ROOT
+
+NOTEBOOKS = REPO_ROOT / "notebooks"
+CELL_TIMEOUT_S = 600
+
+
+def notebook_paths(selected: list[str]) -> list[Path]:
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+    if selected:
+        paths = [p for p in paths if any(p.name.startswith(s) for s in selected)]
+    return paths
+
+
+def execute(path: Path) -> tuple[nbformat.NotebookNode, float]:
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
+    )
+    started = time.perf_counter()
+    client.execute()
+    return notebook, time.perf_counter() - started
+
+
+def write_atomically(text: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=target.parent, delete=False, suffix=".tmp"
+    ) as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, target)
+
+
+def to_html(notebook: nbformat.NotebookNode) -> str:
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    return body
+
+
+def write_index(out: Path, timings: list[tuple[Path, float]]) -> None:
+    rows = "\n".join(
+        f'<tr><td><a href="{html.escape(p.stem)}.html">{html.escape(p.stem)}</a></td>'
+        f'<td><a href="{html.escape(p.name)}">notebook</a></td><td>{seconds:.1f} s</td></tr>'
+        for p, seconds in timings
+    )
+    total = sum(s for _, s in timings)
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Fine-tuning course: executed notebooks</title>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.3em 1em;text-align:left}}</style>
+</head><body>
+<h1>Fine-tuning course: executed notebooks</h1>
+<p>Run offline against the local simulator of the OpenAI API.</p>
+<table><tr><th>Notebook</th><th>Executed copy</th><th>Run time</th></tr>
+{rows}
+<tr><td><b>Total</b></td><td></td><td><b>{total:.1f} s</b></td></tr></table>
+</body></html>
+"""
+    write_atomically(page, out / "index.html")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, help="folder for executed copies and HTML")
+    where.add_argument("--in-place", action="store_true", help="store outputs in notebooks/")
+    parser.add_argument("only", nargs="*", help="notebook numbers to run, e.g. 01 02")
+    args = parser.parse_args(argv)
+
+    timings = []
+    for path in notebook_paths(args.only):
+        print(f"Running {path.name} ...", flush=True)
+        try:
+            notebook, seconds = execute(path)
+        except CellExecutionError as exc:
+            print(f"\n{path.name} stopped with an error:\n{summarize(exc)}", file=sys.stderr)
+            return 1
+        print(f"  done in {seconds:.1f} s", flush=True)
+        timings.append((path, seconds))
+        text = nbformat.writes(notebook) + "\n"
+        if args.in_place:
+            write_atomically(text, path)
+        else:
+            write_atomically(text, args.out / path.name)
+            write_atomically(to_html(notebook), args.out / f"{path.stem}.html")
+    if args.out:
+        write_index(args.out, timings)
+        print(f"Wrote {args.out / 'index.html'}")
+    return 0
+
+
+def summarize(exc: CellExecutionError) -> str:
+    """The error's name and message, without the kernel's traceback."""
+    name = getattr(exc, "ename", "") or "Error"
+    value = getattr(exc, "evalue", "") or str(exc)
+    return f"{name}: {value}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

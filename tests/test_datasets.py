@@ -1,0 +1,53 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpers import datasets
+from helpers.paths import REPO_ROOT
+
+needs_posts = pytest.mark.skipif(
+    not os.environ.get("SCIKIT_LEARN_DATA"), reason="needs the 20 Newsgroups cache (../shared)"
+)
+
+
+@needs_posts
+def test_train_table_has_the_tutorial_counts():
+    table = datasets.sports_table("train")
+    assert len(table) == 1197
+    assert table["completion"].value_counts().to_dict() == {"hockey": 600, "baseball": 597}
+    assert list(table.columns) == ["prompt", "completion"]
+    # Stripped posts: no leading or trailing white space survives.
+    assert (table["prompt"] == table["prompt"].str.strip()).all()
+
+
+@needs_posts
+def test_test_subset_and_order_are_the_published_ones():
+    assert len(datasets.sports_table("test")) == 796
+    table = datasets.sports_table("train")
+    long_rows = table.index[(table.prompt.str.len() + table.completion.str.len()) > 10_000]
+    # The rows OpenAI's legacy preparation tool reported as too long, in this very order.
+    assert list(long_rows) == [134, 200, 281, 320, 404, 595, 704, 838, 1113, 1139, 1174]
+
+
+def test_missing_data_offline_gives_one_clear_message(tmp_path):
+    code = (
+        "from helpers.datasets import DataUnavailable, sports_table\n"
+        "try:\n    sports_table()\n"
+        "except DataUnavailable as exc:\n    print(exc)\n"
+    )
+    # An empty data home and an unreachable proxy: no cache and no download.
+    env = {
+        **os.environ,
+        "SCIKIT_LEARN_DATA": str(tmp_path),
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "https_proxy": "http://127.0.0.1:9",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=REPO_ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert "SCIKIT_LEARN_DATA" in done.stdout
+    assert "20news-bydate_py3.pkz" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
