@@ -24,7 +24,7 @@ endif
 # `make run`, `make outputs` and nbval all see the same ids, numbers and outputs.
 NB_STATE := build/.state
 NB_ENV := TUTORIAL_BACKEND=simulator SIMULATOR_STATE=$(abspath $(NB_STATE))/simulator \
-	TUTORIAL_WORK_DIR=$(abspath $(NB_STATE))/work MPLBACKEND=Agg PYTHONHASHSEED=0
+	TUTORIAL_WORK_DIR=$(abspath $(NB_STATE))/work PYTHONHASHSEED=0
 
 .PHONY: run test lint unit nbval outputs bench check clean
 

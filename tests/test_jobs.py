@@ -1,0 +1,133 @@
+"""The job helpers' logic against a scripted stand-in for the API (simulator tests cover HTTP)."""
+
+from types import SimpleNamespace
+
+import httpx2
+import openai
+import pytest
+
+from helpers import jobs
+
+
+def event(n, message=None, type_="message", data=None):
+    return SimpleNamespace(
+        id=f"ftevent-{n:03d}",
+        created_at=1_767_225_600 + n,
+        message=message or f"event {n}",
+        type=type_,
+        data=data or {},
+    )
+
+
+class ScriptedJobs:
+    """Serves a job whose events appear one poll at a time, newest first, with paging."""
+
+    def __init__(self, events, statuses, failures=()):
+        self.events, self.statuses, self.failures = events, list(statuses), set(failures)
+        self.polls = 0
+
+    def retrieve(self, job_id):
+        self.polls += 1
+        if self.polls in self.failures:
+            request = httpx2.Request("GET", "http://127.0.0.1/v1/fine_tuning/jobs/x")
+            raise openai.APIConnectionError(request=request)
+        status = self.statuses[min(self.polls, len(self.statuses)) - 1]
+        return SimpleNamespace(id=job_id, status=status)
+
+    def list_events(self, job_id, limit=20, after=None):
+        visible = self.events[: min(self.polls * 3, len(self.events))][::-1]
+        start = 0
+        if after:
+            start = [e.id for e in visible].index(after) + 1
+        page = visible[start : start + limit]
+        return SimpleNamespace(data=page, has_more=start + limit < len(visible))
+
+
+def client_for(scripted):
+    return SimpleNamespace(fine_tuning=SimpleNamespace(jobs=scripted))
+
+
+@pytest.fixture(autouse=True)
+def forget_printed():
+    jobs._printed.clear()
+
+
+def test_every_event_is_printed_once_in_order(capsys):
+    events = [event(i) for i in range(10)]
+    scripted = ScriptedJobs(events, ["running"] * 3 + ["succeeded"])
+    job = jobs.follow_job(client_for(scripted), "ftjob-1", poll_seconds=0)
+    assert job.status == "succeeded"
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("] ")[1] for line in lines] == [f"event {i}" for i in range(10)]
+    assert lines[0] == "[2026-01-01 00:00:00] event 0"
+
+
+def test_following_again_prints_only_new_events(capsys):
+    events = [event(i) for i in range(6)]
+    jobs.follow_job(client_for(ScriptedJobs(events[:3], ["succeeded"])), "ftjob-2", poll_seconds=0)
+    capsys.readouterr()
+    again = ScriptedJobs(events, ["succeeded"])
+    again.polls = 1  # all six events are visible at the first poll
+    jobs.follow_job(client_for(again), "ftjob-2", poll_seconds=0)
+    out = capsys.readouterr().out
+    assert "event 2" not in out and "event 3" in out and "event 5" in out
+
+
+def test_pages_are_followed_when_many_events_are_new(capsys):
+    events = [event(i) for i in range(250)]
+    scripted = ScriptedJobs(events, ["succeeded"])
+    scripted.polls = 100  # every event is already visible
+    assert len(jobs.new_events(client_for(scripted), "ftjob-3", page_size=40)) == 250
+
+
+def test_a_dropped_connection_resumes_from_the_last_event(capsys):
+    events = [event(i) for i in range(9)]
+    scripted = ScriptedJobs(events, ["running"] * 5 + ["succeeded"], failures={2, 3})
+    job = jobs.follow_job(client_for(scripted), "ftjob-4", poll_seconds=0)
+    assert job.status == "succeeded"
+    out = capsys.readouterr().out
+    assert [f"event {i}" in out for i in range(9)] == [True] * 9
+    assert out.count("event 1\n") == 1
+
+
+def test_a_connection_that_never_returns_ends_with_a_plain_message():
+    scripted = ScriptedJobs([event(0)], ["running"], failures=set(range(1, 100)))
+    with pytest.raises(jobs.CourseError, match='follow_job\\(client, "ftjob-5"\\) again'):
+        jobs.follow_job(client_for(scripted), "ftjob-5", poll_seconds=0, max_reconnects=2)
+
+
+def test_ctrl_c_leaves_the_job_running_and_says_how_to_resume(capsys, monkeypatch):
+    scripted = ScriptedJobs([event(0)], ["running"])
+    calls = {"n": 0}
+
+    def interrupt_second_sleep(_seconds):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(jobs.time, "sleep", interrupt_second_sleep)
+    job = jobs.follow_job(client_for(scripted), "ftjob-6", poll_seconds=1)
+    assert job.status == "running"
+    assert 'Resume with follow_job(client, "ftjob-6")' in capsys.readouterr().out
+
+
+def test_metrics_events_move_the_bar_instead_of_printing(capsys):
+    metrics = [
+        event(i, f"Step {i}/4: training loss=0.5", "metrics", {"step": i, "total_steps": 4})
+        for i in range(1, 5)
+    ]
+    events = [event(0, "Fine-tuning job started"), *metrics, event(9, "done")]
+    jobs.follow_job(client_for(ScriptedJobs(events, ["running", "succeeded"])), "j", poll_seconds=0)
+    captured = capsys.readouterr()
+    assert "Step 1/4" not in captured.out and "done" in captured.out
+    assert "4/4 steps" in captured.err.replace("\r", "\n").splitlines()[-1]
+
+
+def test_fingerprint_changes_with_data_and_settings(tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text('{"prompt": "x", "completion": " y"}\n')
+    b.write_text('{"prompt": "x", "completion": " z"}\n')
+    same = jobs.fingerprint(a, None, model="babbage-002", n_epochs=3)
+    assert same == jobs.fingerprint(a, None, n_epochs=3, model="babbage-002")
+    assert same != jobs.fingerprint(b, None, model="babbage-002", n_epochs=3)
+    assert same != jobs.fingerprint(a, None, model="babbage-002", n_epochs=4)
