@@ -1,0 +1,358 @@
+"""Many requests at once: bounded concurrency, a progress bar, and retries on 429 and 5xx.
+
+`complete_all` and `chat_all` are plain functions a notebook cell can call; `acomplete_all` and
+`achat_all` are the same for code that is already async. Results come back in input order.
+
+Retries are this module's job, not the SDK's: the AsyncOpenAI client used here is made with
+`max_retries=0`. Two stacked policies would multiply the attempts (the SDK's 3 per call times
+ours) and hide them; here a rate-limited request waits as long as the API's `Retry-After` asks
+(else an exponential backoff), keeps its concurrency slot meanwhile so that the whole batch slows
+down, and gives up after a bounded number of retries with a clear error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import openai
+from tqdm import tqdm
+
+from helpers.api_errors import explain
+from helpers.errors import CourseError
+
+# No elapsed time, rate or ETA: the bar's final state is the same on every run.
+BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt}"
+
+
+class BatchRequestFailed(CourseError):
+    """A request of a batch failed for good; `results` holds what had arrived (None elsewhere)."""
+
+    def __init__(self, message: str, results: list | None = None) -> None:
+        super().__init__(message)
+        self.results = results
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a request that met a 429, a 5xx or a dropped connection is tried again."""
+
+    max_retries: int = 6  # after the first attempt
+    first_backoff: float = 1.0  # seconds before the first retry when the API names no delay
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0  # a longer Retry-After ends the batch instead of stalling it
+
+    def delay(self, retry: int, exc: Exception) -> float:
+        """Seconds to wait before retry number `retry` (0 for the first)."""
+        asked = retry_after_seconds(exc)
+        if asked is not None:
+            return asked
+        backoff = min(self.max_backoff, self.first_backoff * 2**retry)
+        # Jitter spreads the retries of requests that failed together.
+        return backoff * random.uniform(0.5, 1.0)
+
+
+def retry_after_seconds(exc: Exception) -> float | None:
+    """The delay the API asked for (`retry-after-ms`, or `Retry-After` in seconds or as a date)."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    for header, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(header)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value) * scale)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
+    return None
+
+
+def is_retryable(exc: Exception) -> bool:
+    """429s (except an exhausted quota), 5xx and dropped connections pass; the rest will not."""
+    if isinstance(exc, openai.RateLimitError):
+        return explain(exc) is None  # insufficient_quota will not clear up by waiting
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code >= 500
+    return isinstance(exc, openai.APIConnectionError)
+
+
+async def acomplete_all(
+    prompts: Sequence[str],
+    model: str,
+    *,
+    client: openai.AsyncOpenAI | openai.OpenAI | None = None,
+    concurrency: int = 8,
+    max_tokens: int = 1,
+    temperature: float = 0,
+    logprobs: int | None = 2,
+    retry: RetryPolicy | None = None,
+    desc: str = "completions",
+    **extra,
+) -> list:
+    """One completion per prompt, in the prompts' order: `complete_all` for async code."""
+    _check_prompts(prompts)
+    chosen = {"max_tokens": max_tokens, "temperature": temperature, "logprobs": logprobs}
+    # None means "not sent": the API's own default applies.
+    settings = {key: value for key, value in (chosen | extra).items() if value is not None}
+
+    async def send(api: openai.AsyncOpenAI, prompt: str):
+        return await api.completions.create(model=model, prompt=prompt, **settings)
+
+    return await _run_batch(prompts, send, client, concurrency, retry, desc)
+
+
+async def achat_all(
+    messages_list: Sequence[Sequence[Mapping]],
+    model: str,
+    *,
+    client: openai.AsyncOpenAI | openai.OpenAI | None = None,
+    concurrency: int = 8,
+    temperature: float = 0,
+    retry: RetryPolicy | None = None,
+    desc: str = "chat completions",
+    **extra,
+) -> list:
+    """One chat completion per conversation, in input order: `chat_all` for async code."""
+    _check_conversations(messages_list)
+    settings = {"temperature": temperature} | extra
+
+    async def send(api: openai.AsyncOpenAI, messages: Sequence[Mapping]):
+        return await api.chat.completions.create(model=model, messages=list(messages), **settings)
+
+    return await _run_batch(messages_list, send, client, concurrency, retry, desc)
+
+
+def complete_all(
+    prompts: Sequence[str],
+    model: str,
+    *,
+    client: openai.AsyncOpenAI | openai.OpenAI | None = None,
+    concurrency: int = 8,
+    max_tokens: int = 1,
+    temperature: float = 0,
+    logprobs: int | None = 2,
+    retry: RetryPolicy | None = None,
+    desc: str = "completions",
+    **extra,
+) -> list:
+    """Send every prompt to the completions endpoint, a few at a time; responses in input order.
+
+    The defaults make a classifier's request: one token, no sampling, the two likeliest tokens.
+    `client` is an OpenAI or AsyncOpenAI client (by default one made from the environment),
+    `concurrency` the most requests in flight, `retry` a RetryPolicy, `desc` the progress bar's
+    label; `extra` goes to `completions.create` as it is. Works in a notebook cell too, where
+    an event loop is already running.
+    """
+    return run_coroutine(
+        lambda: acomplete_all(
+            prompts,
+            model,
+            client=client,
+            concurrency=concurrency,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            logprobs=logprobs,
+            retry=retry,
+            desc=desc,
+            **extra,
+        )
+    )
+
+
+def chat_all(
+    messages_list: Sequence[Sequence[Mapping]],
+    model: str,
+    *,
+    client: openai.AsyncOpenAI | openai.OpenAI | None = None,
+    concurrency: int = 8,
+    temperature: float = 0,
+    retry: RetryPolicy | None = None,
+    desc: str = "chat completions",
+    **extra,
+) -> list:
+    """Send every conversation to the chat completions endpoint; responses in input order.
+
+    Options as for `complete_all`; `extra` goes to `chat.completions.create` as it is
+    (`max_completion_tokens`, `logprobs`, `top_logprobs`...).
+    """
+    return run_coroutine(
+        lambda: achat_all(
+            messages_list,
+            model,
+            client=client,
+            concurrency=concurrency,
+            temperature=temperature,
+            retry=retry,
+            desc=desc,
+            **extra,
+        )
+    )
+
+
+def run_coroutine(make: Callable[[], Awaitable]):
+    """Run a coroutine to its end from plain code, even inside Jupyter.
+
+    Jupyter's kernel already runs an event loop, where `asyncio.run` is refused; the coroutine
+    then runs in its own loop in a worker thread while this call waits for it. Interrupting the
+    kernel cancels the batch (its requests in flight are dropped) instead of leaving it running.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    running: dict = {}
+    interrupted = threading.Event()
+
+    async def main():
+        running["loop"], running["task"] = asyncio.get_running_loop(), asyncio.current_task()
+        if interrupted.is_set():
+            raise asyncio.CancelledError
+        return await make()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch") as pool:
+        future = pool.submit(asyncio.run, main())
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            interrupted.set()
+            if "task" in running:
+                running["loop"].call_soon_threadsafe(running["task"].cancel)
+            raise  # leaving the `with` waits until the cancelled batch has closed its client
+
+
+async def _run_batch(items: Sequence, send, client, concurrency: int, retry, desc: str) -> list:
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise CourseError(f"concurrency must be a whole number of at least 1, not {concurrency!r}.")
+    if not items:
+        return []
+    api, owned = _async_client(client)
+    try:
+        return await _gather_in_order(items, send, api, concurrency, retry or RetryPolicy(), desc)
+    finally:
+        if owned:
+            await api.close()
+
+
+async def _gather_in_order(items, send, api, concurrency, retry, desc) -> list:
+    results: list = [None] * len(items)
+    slots = asyncio.Semaphore(concurrency)
+    bar = tqdm(total=len(items), desc=desc, file=sys.stderr, bar_format=BAR_FORMAT)
+
+    async def one(index: int, item) -> None:
+        async with slots:
+            results[index] = await _with_retries(send, api, item, index, len(items), retry)
+        bar.update(1)
+
+    tasks = [asyncio.ensure_future(one(i, item)) for i, item in enumerate(items)]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException as exc:
+        # One request failed for good: stop the others rather than let them run unobserved.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if isinstance(exc, BatchRequestFailed):
+            exc.results = results
+        raise
+    finally:
+        bar.close()
+    return results
+
+
+async def _with_retries(send, api, item, index: int, total: int, retry: RetryPolicy):
+    which = f"Request {index + 1} of {total}"
+    for attempt in range(retry.max_retries + 1):
+        try:
+            return await send(api, item)
+        except openai.APIError as exc:
+            if not is_retryable(exc):
+                raise _refused(which, exc) from None
+            if attempt == retry.max_retries:
+                raise BatchRequestFailed(
+                    f"{which} still failed after {retry.max_retries} retries: {_describe(exc)}. "
+                    "Lower `concurrency`, or wait a minute and run the cell again."
+                ) from None
+            wait = retry.delay(attempt, exc)
+            if wait > retry.max_retry_after:
+                raise BatchRequestFailed(
+                    f"{which}: the API asks to wait {wait:.0f} s before retrying "
+                    f"({_describe(exc)}), longer than {retry.max_retry_after:.0f} s. "
+                    "Run the cell again later."
+                ) from None
+            await asyncio.sleep(wait)
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
+def _refused(which: str, exc: openai.APIError) -> CourseError:
+    plain = explain(exc) if isinstance(exc, openai.APIStatusError) else None
+    if plain is not None:
+        return plain
+    return BatchRequestFailed(f"{which} was refused: {_describe(exc)}.")
+
+
+def _describe(exc: openai.APIError) -> str:
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code} ({exc.message})"
+    return f"{type(exc).__name__} ({exc.message})"
+
+
+def _async_client(client) -> tuple[openai.AsyncOpenAI, bool]:
+    """The client to send with, with the SDK's retries off, and whether this module owns it."""
+    if isinstance(client, openai.AsyncOpenAI):
+        return client.with_options(max_retries=0), False
+    try:
+        if client is None:
+            return openai.AsyncOpenAI(max_retries=0), True
+        if isinstance(client, openai.OpenAI):
+            # Same endpoint and credentials, in an async client bound to this event loop.
+            fresh = openai.AsyncOpenAI(
+                api_key=client.api_key,
+                organization=client.organization,
+                project=client.project,
+                base_url=client.base_url,
+                timeout=client.timeout,
+                max_retries=0,
+            )
+            return fresh, True
+    except openai.OpenAIError as exc:
+        raise CourseError(
+            f"Cannot make an API client: {exc} Run use_backend() first (it sets OPENAI_BASE_URL "
+            "and OPENAI_API_KEY), or pass client=."
+        ) from None
+    raise CourseError(f"client must be an OpenAI or AsyncOpenAI client, not {type(client)}.")
+
+
+def _check_prompts(prompts) -> None:
+    if isinstance(prompts, str):
+        raise CourseError("Pass a list of prompts, not one string: complete_all([prompt], ...).")
+    for index, prompt in enumerate(prompts):
+        if not isinstance(prompt, str):
+            raise CourseError(f"Prompt {index} is a {type(prompt).__name__}, not a string.")
+
+
+def _check_conversations(messages_list) -> None:
+    if isinstance(messages_list, (str, Mapping)):
+        raise CourseError("Pass a list of conversations, each a list of messages.")
+    for index, messages in enumerate(messages_list):
+        if isinstance(messages, (str, Mapping)) or not messages:
+            raise CourseError(f"Conversation {index} must be a non-empty list of messages.")
+        for number, message in enumerate(messages):
+            if not isinstance(message, Mapping) or "role" not in message:
+                raise CourseError(
+                    f"Conversation {index}, message {number}: a message is a dict with "
+                    "'role' and 'content'."
+                )
