@@ -57,11 +57,13 @@ def follow_job(
     job_id: str,
     poll_seconds: float | None = None,
     max_reconnects: int = 8,
+    quiet: bool = False,
 ):
     """Print a job's new events once each and show its progress until it ends.
 
     A dropped connection is retried, resuming from the last event seen. Ctrl-C stops following
-    and leaves the job running; call `follow_job` again to pick up where it stopped.
+    and leaves the job running; call `follow_job` again to pick up where it stopped. `quiet`
+    waits for the end without printing anything.
     """
     poll = poll_seconds if poll_seconds is not None else (15.0 if is_paid() else 0.1)
     bar = tqdm(
@@ -69,6 +71,7 @@ def follow_job(
         desc=job_id,
         unit="step",
         file=sys.stderr,
+        disable=quiet,
         bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt} steps{postfix}",
     )
     failures = 0
@@ -77,7 +80,8 @@ def follow_job(
             try:
                 job = client.fine_tuning.jobs.retrieve(job_id)
                 for event in new_events(client, job_id):
-                    show(event, bar)
+                    if not quiet:
+                        show(event, bar)
                 failures = 0
             except (openai.APIConnectionError, openai.InternalServerError) as exc:
                 failures += 1
