@@ -55,7 +55,7 @@ unit: $(DEV_STAMP)
 nbval: $(DEV_STAMP)
 	rm -rf $(NB_STATE)
 	$(NB_ENV) $(PY) -m pytest --nbval --nbval-current-env notebooks \
-		--sanitize-with tests/nbval_sanitize.cfg -o testpaths=notebooks
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -o testpaths=notebooks
 
 outputs: $(DEV_STAMP)
 	rm -rf $(NB_STATE)

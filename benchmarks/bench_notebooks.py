@@ -53,7 +53,7 @@ def time_nbval() -> float:
                 "--nbval",
                 "--nbval-current-env",
                 "notebooks",
-                "--sanitize-with",
+                "--nbval-sanitize-with",
                 "tests/nbval_sanitize.cfg",
                 "-o",
                 "testpaths=notebooks",
