@@ -8,8 +8,6 @@ backend the learner is told which notebook creates it, and nothing is spent.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 
@@ -104,5 +102,4 @@ def _prepare_classifier_files(folder: Path) -> None:
 
     raw = folder / "sports.jsonl"
     sports_table("train").to_json(raw, orient="records", lines=True, force_ascii=False)
-    with contextlib.redirect_stdout(io.StringIO()):  # its report is notebook 02's lesson
-        prepare_completions_file(raw, quiet=True, out_dir=folder)
+    prepare_completions_file(raw, quiet=True, out_dir=folder, echo=False)

@@ -82,6 +82,7 @@ def follow_job(
                 for event in new_events(client, job_id):
                     if not quiet:
                         show(event, bar)
+                bar.refresh()  # once per poll: the bar shows where the job is now
                 failures = 0
             except (openai.APIConnectionError, openai.InternalServerError) as exc:
                 failures += 1
@@ -133,7 +134,6 @@ def show(event, bar: tqdm) -> None:
         bar.n = data["step"]
         if data.get("train_loss") is not None:
             bar.set_postfix_str(f"train loss {data['train_loss']:.4f}", refresh=False)
-        bar.refresh()
         return
     tqdm.write(f"[{timestamp(event.created_at)}] {event.message}", file=sys.stdout)
 

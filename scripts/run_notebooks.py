@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import re
 import sys
 import tempfile
 import time
@@ -24,6 +25,8 @@ from helpers.paths import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 CELL_TIMEOUT_S = 600
+# Text that a carriage return later overwrote on the same line.
+REWRITTEN = re.compile(r"^.*\r(?=[^\n])", re.MULTILINE)
 
 
 def notebook_paths(selected: list[str]) -> list[Path]:
@@ -44,7 +47,29 @@ def execute(path: Path) -> tuple[nbformat.NotebookNode, float]:
     )
     started = time.perf_counter()
     client.execute()
+    tidy_streams(notebook)
     return notebook, time.perf_counter() - started
+
+
+def tidy_streams(notebook: nbformat.NotebookNode) -> None:
+    """Store each cell's printed text as it finally reads: one output per stream, with the
+    lines a progress bar rewrote (carriage returns) replaced by their last state, as nbval
+    compares them."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        merged, streams = [], {}
+        for output in cell.outputs:
+            if output.output_type != "stream":
+                merged.append(output)
+            elif output.name in streams:
+                streams[output.name].text += output.text
+            else:
+                streams[output.name] = output
+                merged.append(output)
+        for output in streams.values():
+            output.text = REWRITTEN.sub("", output.text)
+        cell.outputs = merged
 
 
 def write_atomically(text: str, target: Path) -> None:
