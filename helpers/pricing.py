@@ -53,3 +53,11 @@ def training_cost(
 ) -> float:
     """Dollars billed for training: every token of the file, once per epoch."""
     return tokens_per_epoch * n_epochs * price_per_1m(model, prices) / 1_000_000
+
+
+# Using a fine-tuned model: US dollars per 1M input and output tokens, same date as above.
+FINE_TUNED_USAGE_PER_1M = {
+    "babbage-002": {"input": 1.60, "output": 1.60},
+    "davinci-002": {"input": 12.00, "output": 12.00},
+    "gpt-4o-mini-2024-07-18": {"input": 0.30, "output": 1.20},
+}

@@ -1,0 +1,25 @@
+"""The data preparation toolkit: `python -m helpers.prepare_data -f FILE [-q]`, and its API.
+
+Prompt/completion files (babbage-002, davinci-002) get the legacy `fine_tunes.prepare_data`
+analysis and fixes; chat files get a validation against the training format and token
+statistics. See README.md beside this file.
+"""
+
+from helpers.chat_conversion import completions_to_chat
+from helpers.prepare_data.chat_export import convert_completions_file
+from helpers.prepare_data.chat_report import ChatFileReport, validate_chat_file
+from helpers.prepare_data.completions import PreparationReport, prepare_completions_file
+from helpers.prepare_data.errors import InputFileError
+from helpers.prepare_data.estimate import TrainingEstimate, estimate_training
+
+__all__ = [
+    "ChatFileReport",
+    "InputFileError",
+    "PreparationReport",
+    "TrainingEstimate",
+    "completions_to_chat",
+    "convert_completions_file",
+    "estimate_training",
+    "prepare_completions_file",
+    "validate_chat_file",
+]
