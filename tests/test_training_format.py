@@ -274,7 +274,9 @@ def mutated_chat(draw):
     example = copy.deepcopy(draw(st.sampled_from(VALID_CHAT)))
     for _ in range(draw(st.integers(1, 3))):
         messages = example["messages"]
-        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        if not isinstance(messages, list) or not messages:
+            break  # a mutation replaced or emptied the messages: nothing left to pick from
+        if not all(isinstance(m, dict) for m in messages):
             break
         i = draw(st.integers(0, len(messages) - 1))
         action = draw(st.sampled_from(["set", "delete", "role", "top", "drop"]))
