@@ -1,0 +1,87 @@
+"""The course's job helpers against a real simulator: reuse, uploads, and standalone notebooks."""
+
+import json
+
+import openai
+import pytest
+
+from helpers import course, jobs, simulator
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    handle = simulator.start(state_dir=tmp_path_factory.mktemp("state"))
+    yield openai.OpenAI(base_url=handle.base_url, api_key="test-key")
+    handle.stop()
+
+
+@pytest.fixture
+def small_file(tmp_path):
+    path = tmp_path / "small.jsonl"
+    rows = [
+        {"prompt": f"post {i} about {label}\n\n###\n\n", "completion": f" {label}"}
+        for i in range(12)
+        for label in ("baseball", "hockey")
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_an_upload_is_found_again_and_a_different_file_is_not(client, small_file, tmp_path):
+    assert jobs.find_uploaded_file(client, small_file) is None
+    with open(small_file, "rb") as f:
+        uploaded = client.files.create(file=f, purpose="fine-tune")
+    assert jobs.find_uploaded_file(client, small_file).id == uploaded.id
+    changed = tmp_path / "other" / small_file.name
+    changed.parent.mkdir()
+    changed.write_text(small_file.read_text() + '{"prompt": "x", "completion": " y"}\n')
+    assert jobs.find_uploaded_file(client, changed) is None
+
+
+def test_running_the_create_cell_again_reuses_the_job(client, small_file):
+    settings = {"model": "babbage-002", "suffix": "reuse"}
+    fingerprint = jobs.fingerprint(small_file, None, **settings)
+    with open(small_file, "rb") as f:
+        uploaded = client.files.create(file=f, purpose="fine-tune")
+
+    def create_cell():  # what notebook 03's cell does, run twice
+        job = jobs.find_reusable_job(client, fingerprint)
+        if job is None:
+            job = client.fine_tuning.jobs.create(
+                training_file=uploaded.id,
+                metadata={"course_fingerprint": fingerprint},
+                **settings,
+            )
+        return job
+
+    first = create_cell()
+    assert create_cell().id == first.id
+    other = jobs.fingerprint(small_file, None, model="babbage-002", suffix="other")
+    assert jobs.find_reusable_job(client, other) is None
+    # A cancelled job is not reused: the next run starts afresh.
+    client.fine_tuning.jobs.cancel(first.id)
+    assert jobs.find_reusable_job(client, fingerprint) is None
+
+
+def test_a_later_notebook_alone_gets_its_job_made_on_the_simulator(
+    client, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path / "work"))
+    job = course.course_job(client, "limericks")
+    assert job.status == "succeeded" and job.fine_tuned_model.startswith("ft:gpt-4o-mini")
+    assert "running notebook 03's job on the simulator" in capsys.readouterr().out
+    assert (tmp_path / "work" / "limericks_train.jsonl").exists()
+    # Found, not made again, the second time.
+    assert course.course_job(client, "limericks").id == job.id
+    assert "running" not in capsys.readouterr().out
+
+
+def test_on_a_paid_backend_a_missing_job_names_the_notebook(client, monkeypatch):
+    monkeypatch.setattr(course, "is_paid", lambda: True)
+    with pytest.raises(course.CourseError, match="Run notebook 03-fine-tune.ipynb first"):
+        course.course_job(client, "newsgroups")
+
+
+def test_an_unknown_dataset_is_refused(client):
+    with pytest.raises(course.CourseError, match="Unknown course dataset"):
+        course.course_job(client, "poetry")
