@@ -1,0 +1,5 @@
+import sys
+
+from helpers.simulator.cli import main
+
+sys.exit(main())

@@ -1,0 +1,266 @@
+"""Chat completions and legacy completions, for base models and fine-tuned ones."""
+
+from __future__ import annotations
+
+from helpers.simulator import catalog
+from helpers.simulator.answers import cut, prompt_logprobs, token_bytes, token_text, write
+from helpers.simulator.errors import invalid, not_found
+from helpers.simulator.format_checks import message_problems
+from helpers.simulator.ids import fingerprint, make_id
+from helpers.simulator.models import served_model
+from helpers.simulator.training_data import content_text, render_messages
+from helpers.tokens import count_messages, encoding_for
+
+MAX_CHOICES = 128
+MAX_TOP_LOGPROBS, MAX_LEGACY_LOGPROBS = 20, 5
+LEGACY_DEFAULT_MAX_TOKENS = 16
+
+
+def chat_completion(sim, request: dict) -> dict:
+    _no_stream(request)
+    served = served_model(sim, request.get("model"))
+    if catalog.data_format(served.base) != "chat":
+        raise not_found(
+            f"{served.name} is not a chat model, so /v1/chat/completions does not serve it. "
+            "Use /v1/completions.",
+            param="model",
+            code="model_not_supported",
+        )
+    messages = _messages(request.get("messages"))
+    temperature = _temperature(request)
+    n = _integer(request, "n", 1, 1, MAX_CHOICES)
+    limit = request.get("max_completion_tokens", request.get("max_tokens"))
+    name = "max_completion_tokens" if "max_completion_tokens" in request else "max_tokens"
+    limit = _integer({name: limit}, name, None, 1, None)
+    stops = _stops(request.get("stop"))
+    seed = _integer(request, "seed", None, None, None)
+    wants_logprobs = request.get("logprobs") or False
+    if not isinstance(wants_logprobs, bool):
+        raise invalid("logprobs must be true or false.", param="logprobs")
+    top = _integer(request, "top_logprobs", 0, 0, MAX_TOP_LOGPROBS)
+    if top and not wants_logprobs:
+        raise invalid("top_logprobs needs logprobs set to true.", param="top_logprobs")
+
+    trained = _trained(sim, served)
+    completion_id, created = _stamp(sim, "chatcmpl", served)
+    encoding = encoding_for(served.base)
+    context = render_messages(messages)
+    users = [m for m in messages if m.get("role") == "user"]
+    cue = content_text(users[-1].get("content")) if users else context
+    choices, written_total = [], 0
+    for index in range(n):
+        salt = f"{seed if seed is not None else completion_id}:{index}:{served.name}"
+        written = write(served, trained, context, cue, temperature, top, salt)
+        text, kept, finish = cut(encoding, written, stops, limit)
+        written_total += len(kept)
+        logprobs = None
+        if wants_logprobs:
+            logprobs = {"content": [_chat_logprob(encoding, w, top) for w in kept], "refusal": None}
+        choices.append(
+            {
+                "index": index,
+                "message": {
+                    "role": "assistant",
+                    "content": text,
+                    "refusal": None,
+                    "annotations": [],
+                },
+                "logprobs": logprobs,
+                "finish_reason": finish,
+            }
+        )
+    prompt_tokens = count_messages(messages, served.base)
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": served.name,
+        "choices": choices,
+        "usage": _usage(prompt_tokens, written_total),
+        "service_tier": "default",
+        "system_fingerprint": fingerprint(sim.settings.seed),
+    }
+
+
+def completion(sim, request: dict) -> dict:
+    _no_stream(request)
+    served = served_model(sim, request.get("model"))
+    if catalog.data_format(served.base) != "completion":
+        raise not_found(
+            f"{served.name} is a chat model, so /v1/completions does not serve it. "
+            "Use /v1/chat/completions.",
+            param="model",
+            code="model_not_supported",
+        )
+    prompts = _prompts(request.get("prompt", "<|endoftext|>"))
+    temperature = _temperature(request)
+    n = _integer(request, "n", 1, 1, MAX_CHOICES)
+    limit = _integer(request, "max_tokens", LEGACY_DEFAULT_MAX_TOKENS, 0, None)
+    stops = _stops(request.get("stop"))
+    seed = _integer(request, "seed", None, None, None)
+    top = _integer(request, "logprobs", None, 0, MAX_LEGACY_LOGPROBS)
+    echo = request.get("echo") or False
+    if not isinstance(echo, bool):
+        raise invalid("echo must be true or false.", param="echo")
+
+    trained = _trained(sim, served)
+    completion_id, created = _stamp(sim, "cmpl", served)
+    encoding = encoding_for(served.base)
+    choices, prompt_tokens, written_total = [], 0, 0
+    for p, prompt in enumerate(prompts):
+        prompt_ids = encoding.encode(prompt, disallowed_special=())
+        prompt_tokens += len(prompt_ids)
+        for j in range(n):
+            index = p * n + j
+            salt = f"{seed if seed is not None else completion_id}:{index}:{served.name}"
+            written = write(served, trained, prompt, prompt, temperature, top or 0, salt)
+            text, kept, finish = cut(encoding, written, stops, limit)
+            written_total += len(kept)
+            shown = prompt_logprobs(served, trained, prompt_ids) + kept if echo else kept
+            logprobs = None
+            if top is not None:
+                start = 0 if echo else len(prompt)
+                logprobs = _legacy_logprobs(encoding, shown, top, start)
+            choices.append(
+                {
+                    "text": prompt + text if echo else text,
+                    "index": index,
+                    "logprobs": logprobs,
+                    "finish_reason": finish,
+                }
+            )
+    return {
+        "id": completion_id,
+        "object": "text_completion",
+        "created": created,
+        "model": served.name,
+        "choices": choices,
+        "usage": _usage(prompt_tokens, written_total),
+        "system_fingerprint": fingerprint(sim.settings.seed),
+    }
+
+
+# -- shaping the answer --------------------------------------------------------------------
+
+
+def _chat_logprob(encoding, written, top: int) -> dict:
+    return {
+        "token": token_text(encoding, written.token),
+        "logprob": written.logprob,
+        "bytes": token_bytes(encoding, written.token),
+        "top_logprobs": [
+            {"token": token_text(encoding, t), "logprob": lp, "bytes": token_bytes(encoding, t)}
+            for t, lp in written.top[:top]
+        ],
+    }
+
+
+def _legacy_logprobs(encoding, shown: list, top: int, start: int) -> dict:
+    tokens, offsets, offset = [], [], start
+    for item in shown:
+        text = token_text(encoding, item.token)
+        tokens.append(text)
+        offsets.append(offset)
+        offset += len(text)
+    return {
+        "tokens": tokens,
+        "token_logprobs": [item.logprob for item in shown],
+        "top_logprobs": [
+            {token_text(encoding, t): lp for t, lp in item.top[:top]} for item in shown
+        ],
+        "text_offset": offsets,
+    }
+
+
+def _usage(prompt_tokens: int, completion_tokens: int) -> dict:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+def _stamp(sim, kind: str, served) -> tuple[str, int]:
+    """A new id, and the time: never before the model it answers with was created."""
+    with sim.store.transaction() as db:
+        number = sim.store.next_number(db, kind)
+        now = sim.store.advance_clock(
+            db, not_before=served.created + 1 if sim.clock.simulated else 0
+        )
+    return make_id(kind, sim.settings.seed, number), sim.clock.stamp(now)
+
+
+def _trained(sim, served):
+    if served.snapshot is None:
+        return None
+    try:
+        return sim.snapshots.get(served.snapshot, served.base)
+    except FileNotFoundError:
+        raise not_found(
+            f"The model `{served.name}` has no trained weights in this state folder.",
+            param="model",
+            code="model_not_found",
+        ) from None
+
+
+# -- checks of the request -----------------------------------------------------------------
+
+
+def _no_stream(request) -> None:
+    if not isinstance(request, dict):
+        raise invalid("The request body must be a JSON object.")
+    if request.get("stream"):
+        raise invalid(
+            "Streaming is not simulated: send the request with stream false.", param="stream"
+        )
+
+
+def _messages(messages) -> list[dict]:
+    if not isinstance(messages, list) or not messages:
+        raise invalid("messages must be a non-empty list of messages.", param="messages")
+    for i, message in enumerate(messages):
+        problems = message_problems(message, f"messages[{i}]")
+        if problems:
+            raise invalid(f"{problems[0].field}: {problems[0].message}", param=problems[0].field)
+    return messages
+
+
+def _prompts(prompt) -> list[str]:
+    if isinstance(prompt, str):
+        return [prompt]
+    if isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt):
+        return prompt
+    raise invalid("prompt must be a string or a non-empty list of strings.", param="prompt")
+
+
+def _temperature(request: dict) -> float:
+    value = request.get("temperature")
+    if value is None:
+        return 1.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2:
+        raise invalid(
+            f"temperature must be a number from 0 to 2, not {value!r}.", param="temperature"
+        )
+    return float(value)
+
+
+def _integer(request: dict, name: str, default, low, high):
+    value = request.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid(f"{name} must be a whole number, not {value!r}.", param=name)
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"at least {low}" if high is None else f"from {low} to {high}"
+        raise invalid(f"{name} must be {bounds}, not {value}.", param=name)
+    return value
+
+
+def _stops(stop) -> list[str]:
+    if stop is None:
+        return []
+    if isinstance(stop, str):
+        return [stop] if stop else []
+    if isinstance(stop, list) and len(stop) <= 4 and all(isinstance(s, str) for s in stop):
+        return [s for s in stop if s]
+    raise invalid("stop must be a string or a list of up to 4 strings.", param="stop")

@@ -1,0 +1,59 @@
+"""OpenAI-shaped errors: `{"error": {"message", "type", "param", "code"}}` with the right status."""
+
+from __future__ import annotations
+
+
+class APIError(Exception):
+    """Raised anywhere in a request; the app turns it into the error response."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type_: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        retry: bool = False,
+    ):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type_
+        self.param = param
+        self.code = code
+        # The SDK retries 408, 409, 429 and 5xx unless told otherwise.
+        self.retry = retry
+
+    def body(self) -> dict:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+    def headers(self) -> dict[str, str]:
+        return {"x-should-retry": "true" if self.retry else "false"}
+
+
+def invalid(message: str, param: str | None = None, code: str | None = None) -> APIError:
+    return APIError(400, message, param=param, code=code)
+
+
+def not_found(message: str, param: str | None = None, code: str | None = None) -> APIError:
+    return APIError(404, message, param=param, code=code)
+
+
+def conflict(message: str, param: str | None = None, code: str | None = None) -> APIError:
+    return APIError(409, message, param=param, code=code)
+
+
+def unauthorized() -> APIError:
+    return APIError(
+        401,
+        "No API key was given. Send one in an Authorization header as 'Bearer YOUR_KEY' "
+        "(the offline simulator accepts any non-empty key).",
+        code="missing_api_key",
+    )

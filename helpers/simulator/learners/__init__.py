@@ -1,0 +1,27 @@
+"""The models a fine-tuning job fits: a classifier for label answers, else a text generator."""
+
+from __future__ import annotations
+
+from helpers.simulator.learners.classifier import ClassifierTrainer, LabelModel
+from helpers.simulator.learners.generator import GeneratorTrainer, TextGenerator
+
+MAX_LABELS = 50
+
+
+def learner_kind(answers: list[str]) -> str:
+    """ "classifier" when the answers are a small set of labels, each used again and again."""
+    labels = set(answers)
+    if len(labels) <= MAX_LABELS and 2 * len(labels) <= len(answers):
+        return "classifier"
+    return "language_model"
+
+
+def make_trainer(kind: str, train, valid, encoding, hyperparameters: dict, parent=None):
+    """A trainer for `kind`; it starts from `parent` (a trained model) when that is of its kind."""
+    trainer = ClassifierTrainer if kind == "classifier" else GeneratorTrainer
+    return trainer(train, valid, encoding, hyperparameters, parent)
+
+
+def load_model(meta: dict, arrays: dict, encoding):
+    model = LabelModel if meta["kind"] == "classifier" else TextGenerator
+    return model.from_state(meta, arrays, encoding)

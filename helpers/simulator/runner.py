@@ -1,0 +1,275 @@
+"""Each server's worker thread: it moves jobs through their states and trains them.
+
+Jobs advance whether or not anyone polls. A server claims a job by taking a short lease on it in
+the database, and renews the lease while it works, so two servers on one state never run the same
+job; when a server stops (or dies), another one takes the job over after the lease runs out and
+continues from the last step saved.
+
+Wall-time pacing keeps every state visible for a moment (validating, queued, running step by
+step) while a whole job takes a second or two; `speed` scales it. Simulated time, which the
+timestamps use when the clock is simulated, advances by what the work would take on the real API.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import uuid
+
+from helpers.pricing import base_model_of
+from helpers.simulator import catalog, lifecycle
+from helpers.simulator.files import get_file
+from helpers.simulator.hyperparameters import resolve
+from helpers.simulator.job_records import load_job, save_job
+from helpers.simulator.snapshots import snapshot_bytes
+from helpers.simulator.training_data import DataRejected, read_training_data
+from helpers.simulator.training_session import TrainingSession, plan_steps
+
+log = logging.getLogger("helpers.simulator")
+
+TICK = 0.02  # seconds between rounds of work when no job is behind
+LEASE = 3.0  # seconds a claim on a job lasts unless renewed
+TICK_BUDGET = 0.1  # seconds of training per job per round, so that progress is saved often
+# Wall-time pacing at speed 1.
+VALIDATING_WALL, QUEUED_WALL = 0.1, 0.1
+RUNNING_WALL, MAX_STEP_WALL = 0.6, 0.02
+WORKING = ("validating_files", "queued", "running")
+
+
+def snapshot_path(sim, job_id: str, step: int):
+    return sim.store.models_dir / job_id / f"step-{step}.npz"
+
+
+class Runner:
+    def __init__(self, sim):
+        self.sim = sim
+        self.owner = uuid.uuid4().hex  # tells servers apart; never shown to clients
+        self.sessions: dict[str, TrainingSession] = {}
+        self.data: dict[str, tuple] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the thread ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="simulator-runner", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        # Hand the jobs back at once, so that a restarted server continues them right away.
+        with self.sim.store.transaction() as db:
+            db.execute(
+                "UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?",
+                (self.owner,),
+            )
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            busy = False
+            try:
+                busy = self.tick()
+            except Exception:  # keep serving; the next round retries
+                log.exception("The simulator's job runner failed a round of work")
+            self._stop.wait(0 if busy else TICK)
+
+    def tick(self) -> bool:
+        """One round of work on every job this server holds; True if some job is behind."""
+        busy = False
+        for job_id in self.claim():
+            if self._stop.is_set():
+                return False
+            try:
+                busy = self.advance(job_id) or busy
+            except Exception as exc:
+                log.exception("Job %s failed inside the simulator", job_id)
+                self.fail(
+                    job_id,
+                    "internal_error",
+                    f"The simulator failed: {type(exc).__name__}: {exc}",
+                    None,
+                )
+        return busy
+
+    def claim(self) -> list[str]:
+        """The jobs this server works on this round: its own, and any whose lease ran out."""
+        now = time.time()
+        placeholders = ", ".join("?" for _ in WORKING)
+        query = (
+            f"SELECT id FROM jobs WHERE status IN ({placeholders}) "
+            "AND (lease_owner = ? OR lease_until < ?) ORDER BY seq"
+        )
+        args = (*WORKING, self.owner, now)
+        ids = []
+        # A plain read first: an idle server takes no write lock.
+        if self.sim.store.connection().execute(query, args).fetchone() is not None:
+            with self.sim.store.transaction() as db:
+                ids = [row[0] for row in db.execute(query, args)]
+                db.executemany(
+                    "UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                    [(self.owner, now + LEASE, job_id) for job_id in ids],
+                )
+        for gone in set(self.sessions) - set(ids):
+            del self.sessions[gone]
+        for gone in set(self.data) - set(ids):
+            del self.data[gone]
+        return ids
+
+    # -- one job ------------------------------------------------------------------------------
+
+    def advance(self, job_id: str) -> bool:
+        """Move one job on as far as is due; True if its training is behind schedule.
+
+        The work of a state is done as soon as the job reaches it (reading the files while
+        validating, preparing the model while queued); the state then lasts at least its
+        minimum wall time, so that every state can be seen.
+        """
+        job, work = load_job(self.sim.store.connection(), job_id)
+        waited = (time.time() - work.get("phase_wall", work["wall"])) * self.sim.settings.speed
+        if job["status"] == "validating_files":
+            if job_id not in self.data:
+                try:
+                    self.data[job_id] = self.read_data(job)
+                except DataRejected as rejected:
+                    self.fail(job_id, **rejected.error)
+                    return False
+            if waited >= VALIDATING_WALL:
+                self.validate(job, work)
+        elif job["status"] == "queued":
+            self.session(job, work)
+            if waited >= QUEUED_WALL:
+                self.begin(job, work)
+        elif job["status"] == "running":
+            return self.train(job, work)
+        return False
+
+    def validate(self, job: dict, work: dict) -> None:
+        train, _ = self.data[job["id"]]
+        resolved = resolve(job["hyperparameters"], len(train.examples))
+        _, total = plan_steps(len(train.examples), resolved)
+
+        def change(db, job, work):
+            lifecycle.files_validated(self.sim, db, job, work, resolved, total, train.tokens)
+            work["phase_wall"] = time.time()
+
+        self.commit(job["id"], "validating_files", change)
+
+    def begin(self, job: dict, work: dict) -> None:
+        def change(db, job, work):
+            work.update(anchor_wall=time.time(), anchor_step=work["step"])
+            lifecycle.started(self.sim, db, job, work, self.wall_per_step(work["total_steps"]))
+
+        self.commit(job["id"], "queued", change)
+
+    def train(self, job: dict, work: dict) -> bool:
+        """Run the steps that are due (within this round's budget) and save them at once."""
+        session = self.session(job, work)
+        total = session.total_steps
+        elapsed = time.time() - work.get("anchor_wall", time.time())
+        due = math.floor(elapsed / self.wall_per_step(total))
+        target = min(total, work.get("anchor_step", 0) + due)
+        done, snapshots = [], {}
+        started = time.perf_counter()
+        while session.step < target and time.perf_counter() - started < TICK_BUDGET:
+            result = session.run_step()
+            done.append(result)
+            if result.checkpoint:
+                snapshots[result.step] = snapshot_bytes(session.model)
+        if not done:
+            return False
+        for step, data in snapshots.items():
+            path = snapshot_path(self.sim, job["id"], step)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.sim.store.write_blob(path, data)
+
+        def change(db, job, work):
+            for result in done:
+                lifecycle.step_done(self.sim, db, job, work, result, total)
+            job["estimated_finish"] = lifecycle.estimate(self.sim, work, self.wall_per_step(total))
+            if session.step == total:
+                lifecycle.succeeded(self.sim, db, job, work)
+
+        if not self.commit(job["id"], "running", change):
+            self.sessions.pop(job["id"], None)  # the job changed meanwhile; rebuild if resumed
+            return False
+        if session.step == total:
+            self.sessions.pop(job["id"], None)
+            self.data.pop(job["id"], None)
+        return session.step < target
+
+    def fail(self, job_id: str, code: str, message: str, param: str | None) -> None:
+        def change(db, job, work):
+            lifecycle.failed(self.sim, db, job, work, code, message, param)
+
+        self.commit(job_id, None, change)
+        self.sessions.pop(job_id, None)
+        self.data.pop(job_id, None)
+
+    def wall_per_step(self, total_steps: int) -> float:
+        return min(MAX_STEP_WALL, RUNNING_WALL / total_steps) / self.sim.settings.speed
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def commit(self, job_id: str, expected: str | None, change) -> bool:
+        """Apply `change` if the job is still ours and (when given) still in state `expected`."""
+        with self.sim.store.transaction() as db:
+            row = db.execute("SELECT lease_owner FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            job, work = load_job(db, job_id)
+            if row[0] != self.owner or (expected and job["status"] != expected):
+                return False
+            if expected is None and job["status"] not in WORKING:
+                return False
+            change(db, job, work)
+            save_job(db, job, work)
+            db.execute(
+                "UPDATE jobs SET lease_until = ? WHERE id = ?", (time.time() + LEASE, job_id)
+            )
+        return True
+
+    def read_data(self, job: dict):
+        fmt = catalog.data_format(base_model_of(job["model"]))
+        train = self._read(job, job["training_file"], "training_file", fmt)
+        valid = None
+        if job["validation_file"]:
+            valid = self._read(job, job["validation_file"], "validation_file", fmt)
+        return train, valid
+
+    def _read(self, job: dict, file_id: str, param: str, fmt: str):
+        try:
+            get_file(self.sim, file_id)
+            raw = self.sim.store.file_path(file_id).read_bytes()
+        except Exception:
+            raise DataRejected(
+                f"invalid_{param}", f"invalid {param}: {file_id} was deleted", param
+            ) from None
+        return read_training_data(raw, fmt, base_model_of(job["model"]), param, file_id)
+
+    def session(self, job: dict, work: dict) -> TrainingSession:
+        """This job's training in memory, rebuilt (by replaying saved steps) when missing."""
+        session = self.sessions.get(job["id"])
+        if session is None or session.step != work["step"]:
+            train, valid = self.data.get(job["id"]) or self.read_data(job)
+            self.data[job["id"]] = (train, valid)
+            session = TrainingSession(
+                job["seed"],
+                base_model_of(job["model"]),
+                train,
+                valid,
+                job["hyperparameters"],
+                parent=self.parent_model(job, work),
+            )
+            session.replay(work["step"])
+            self.sessions[job["id"]] = session
+        return session
+
+    def parent_model(self, job: dict, work: dict):
+        """The model a continued fine-tuning starts from (None for a base model)."""
+        parent = work.get("parent")
+        if parent is None:
+            return None
+        path = snapshot_path(self.sim, parent["job_id"], parent["step"])
+        return self.sim.snapshots.get(path, base_model_of(job["model"]))

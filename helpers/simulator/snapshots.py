@@ -1,0 +1,56 @@
+"""Trained models on disk: one `.npz` per checkpoint, holding arrays and a JSON description.
+
+No pickles: a snapshot is read with `allow_pickle=False`, so a state folder cannot carry code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from helpers.simulator.learners import load_model
+from helpers.tokens import encoding_for
+
+META_KEY = "__meta__"
+
+
+def snapshot_bytes(model) -> bytes:
+    meta, arrays = model.state()
+    buffer = io.BytesIO()
+    encoded = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(buffer, **{META_KEY: encoded}, **arrays)
+    return buffer.getvalue()
+
+
+def read_snapshot(path: Path, base_model: str):
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files if k != META_KEY}
+        meta = json.loads(bytes(data[META_KEY]).decode())
+    return load_model(meta, arrays, encoding_for(base_model))
+
+
+class SnapshotCache:
+    """The models this server answered with lately, so a request does not reload one."""
+
+    def __init__(self, size: int = 16):
+        self.size = size
+        self._models: OrderedDict[str, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: Path, base_model: str):
+        key = str(path)
+        with self._lock:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+        model = read_snapshot(path, base_model)
+        with self._lock:
+            self._models[key] = model
+            while len(self._models) > self.size:
+                self._models.popitem(last=False)
+        return model

@@ -1,0 +1,109 @@
+"""One job's training, step by step: which examples each step sees, and what it measures.
+
+Batches depend only on the job's seed and the step number, so a server that takes over a job
+after a restart replays the steps already done and reaches the very same model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpers.simulator.learners import learner_kind, make_trainer
+from helpers.simulator.training_data import TrainingData
+from helpers.tokens import encoding_for
+
+CHECKPOINTED_EPOCHS = 3  # checkpoints are kept at the end of each of the last three epochs
+# Simulated seconds a step takes: a fixed cost plus the tokens it reads.
+STEP_SECONDS, TOKENS_PER_SECOND = 1.0, 1000.0
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: int
+    metrics: dict
+    epoch_end: bool
+    checkpoint: bool
+    seconds: float  # simulated duration of the step
+
+
+def plan_steps(n_examples: int, hyperparameters: dict) -> tuple[int, int]:
+    """(steps per epoch, total steps) for resolved hyperparameters."""
+    per_epoch = math.ceil(n_examples / hyperparameters["batch_size"])
+    return per_epoch, per_epoch * hyperparameters["n_epochs"]
+
+
+class TrainingSession:
+    def __init__(
+        self,
+        seed: int,
+        base_model: str,
+        train: TrainingData,
+        valid: TrainingData | None,
+        hyperparameters: dict,
+        parent=None,
+    ):
+        self.seed = seed
+        self.train = train.examples
+        self.valid = valid.examples if valid else []
+        self.batch_size = hyperparameters["batch_size"]
+        self.epochs = hyperparameters["n_epochs"]
+        self.per_epoch, self.total_steps = plan_steps(len(self.train), hyperparameters)
+        self.kind = learner_kind([e.answer for e in self.train])
+        encoding = encoding_for(base_model)
+        self.trainer = make_trainer(
+            self.kind, self.train, self.valid, encoding, hyperparameters, parent
+        )
+        self.step = 0
+        self._orders: dict[int, np.ndarray] = {}
+
+    def batch(self, step: int) -> np.ndarray:
+        epoch, position = divmod(step - 1, self.per_epoch)
+        if epoch not in self._orders:
+            self._orders = {
+                epoch: np.random.default_rng([self.seed, epoch]).permutation(len(self.train))
+            }
+        start = position * self.batch_size
+        return self._orders[epoch][start : start + self.batch_size]
+
+    def valid_batch(self, step: int) -> np.ndarray:
+        start = (step - 1) * self.batch_size
+        return np.arange(start, start + self.batch_size) % len(self.valid)
+
+    def is_checkpoint(self, step: int) -> bool:
+        epoch, position = divmod(step, self.per_epoch)
+        return position == 0 and epoch > self.epochs - CHECKPOINTED_EPOCHS
+
+    def seconds(self, batch: np.ndarray) -> float:
+        return STEP_SECONDS + sum(self.train[i].tokens for i in batch) / TOKENS_PER_SECOND
+
+    def run_step(self, measure: bool = True) -> StepResult:
+        step = self.step + 1
+        batch = self.batch(step)
+        loss, accuracy = self.trainer.train_step(batch, step, self.total_steps)
+        self.step = step
+        epoch_end = step % self.per_epoch == 0
+        metrics = {}
+        if measure:
+            metrics = {"step": step, "train_loss": loss, "train_mean_token_accuracy": accuracy}
+            if self.valid:
+                metrics["valid_loss"], metrics["valid_mean_token_accuracy"] = self.trainer.evaluate(
+                    self.valid_batch(step)
+                )
+                if epoch_end:
+                    everything = np.arange(len(self.valid))
+                    full = self.trainer.evaluate(everything)
+                    metrics["full_valid_loss"], metrics["full_valid_mean_token_accuracy"] = full
+            metrics = {k: (round(float(v), 6) if k != "step" else v) for k, v in metrics.items()}
+        return StepResult(step, metrics, epoch_end, self.is_checkpoint(step), self.seconds(batch))
+
+    def replay(self, upto: int) -> None:
+        """Redo the first `upto` steps without measuring: the same batches give the same model."""
+        while self.step < upto:
+            self.run_step(measure=False)
+
+    @property
+    def model(self):
+        return self.trainer.model

@@ -1,0 +1,395 @@
+"""The simulator through the official SDK: files, a job's whole life, models, completions.
+
+Every JSON response these tests receive is checked against the schema of its operation in
+OpenAI's published description (../shared/openai-openapi/openapi.yaml).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import math
+
+import openai
+import pytest
+from simulator_fixtures import (
+    SEPARATOR,
+    Contract,
+    Recorder,
+    all_events,
+    jsonl,
+    load_spec,
+    openapi_spec_path,
+    recording_client,
+    tiny_classification,
+    wait_for_job,
+)
+
+from helpers import simulator
+from helpers.tokens import count_messages, count_prompt_completion, count_text
+
+
+@pytest.fixture(scope="module")
+def contract():
+    path = openapi_spec_path()
+    if not path.exists():
+        pytest.skip(f"OpenAI's OpenAPI description is not at {path} (../shared beside the repo)")
+    return Contract(load_spec(path))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    handle = simulator.start(state_dir=tmp_path_factory.mktemp("api-state"))
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def client(server, contract):
+    recorder = Recorder()
+    yield recording_client(server.base_url, recorder)
+    recorder.check_all(contract)
+
+
+@pytest.fixture(scope="module")
+def finished_job(server, contract):
+    """A small prompt/completion job with a validation file, run to the end once."""
+    recorder = Recorder()
+    client = recording_client(server.base_url, recorder)
+    train = client.files.create(
+        file=("train.jsonl", jsonl(tiny_classification(24))), purpose="fine-tune"
+    )
+    valid = client.files.create(
+        file=("valid.jsonl", jsonl(tiny_classification(8, offset=100))), purpose="fine-tune"
+    )
+    created = client.fine_tuning.jobs.create(
+        model="babbage-002",
+        training_file=train.id,
+        validation_file=valid.id,
+        suffix="topics",
+        metadata={"lesson": "api"},
+        hyperparameters={"n_epochs": 4},
+    )
+    job, statuses = wait_for_job(client, created.id)
+    recorder.check_all(contract)
+    return created, job, statuses, train, valid
+
+
+def test_a_file_can_be_uploaded_listed_read_and_deleted(client):
+    data = jsonl(tiny_classification(12))
+    uploaded = client.files.create(file=("notes.jsonl", data), purpose="fine-tune")
+    assert (uploaded.filename, uploaded.bytes, uploaded.purpose) == (
+        "notes.jsonl",
+        len(data),
+        "fine-tune",
+    )
+    assert client.files.retrieve(uploaded.id).id == uploaded.id
+    assert client.files.content(uploaded.id).read() == data
+    second = client.files.create(file=("more.jsonl", data), purpose="fine-tune")
+
+    newest_first = [f.id for f in client.files.list(purpose="fine-tune").data]
+    assert newest_first.index(second.id) < newest_first.index(uploaded.id)
+    oldest_first = [f.id for f in client.files.list(purpose="fine-tune", order="asc").data]
+    assert oldest_first == newest_first[::-1]
+    page = client.files.list(purpose="fine-tune", limit=1)
+    assert len(page.data) == 1 and page.has_more
+    after = client.files.list(purpose="fine-tune", limit=1, after=page.data[0].id)
+    assert after.data[0].id == newest_first[1]
+
+    assert client.files.delete(uploaded.id).deleted
+    with pytest.raises(openai.NotFoundError):
+        client.files.retrieve(uploaded.id)
+    assert uploaded.id not in [f.id for f in client.files.list().data]
+
+
+def test_an_upload_name_is_never_used_as_a_path(client, server):
+    uploaded = client.files.create(
+        file=("../../escape.jsonl", jsonl(tiny_classification(10))), purpose="fine-tune"
+    )
+    assert uploaded.filename == "escape.jsonl"
+    assert not (server.state_dir.parent / "escape.jsonl").exists()
+    stored = sorted(p.name for p in (server.state_dir / "files").iterdir())
+    assert uploaded.id in stored and "escape.jsonl" not in stored
+
+
+def test_a_job_goes_through_every_state_in_order(finished_job):
+    created, job, statuses, train, valid = finished_job
+    assert created.status == "validating_files"
+    assert statuses[0] in ("validating_files", "queued", "running")
+    order = ["validating_files", "queued", "running", "succeeded"]
+    assert statuses == order[order.index(statuses[0]) :]
+    assert job.status == "succeeded" and job.error is None
+    assert (
+        job.fine_tuned_model
+        == f"ft:babbage-002:offline-simulator:topics:{job.fine_tuned_model[-8:]}"
+    )
+    assert job.created_at <= job.finished_at and job.estimated_finish is None
+    assert job.metadata == {"lesson": "api"}
+
+
+def test_auto_hyperparameters_are_resolved_in_both_places(finished_job):
+    _, job, _, _, _ = finished_job
+    expected = {"n_epochs": 4, "batch_size": 1, "learning_rate_multiplier": 2.0}
+    assert job.hyperparameters.model_dump() == expected
+    assert job.method.type == "supervised"
+    assert job.method.supervised.hyperparameters.model_dump() == expected
+
+
+def test_trained_tokens_are_the_exact_tokens_times_epochs(finished_job):
+    _, job, _, _, _ = finished_job
+    per_epoch = sum(
+        count_prompt_completion(r["prompt"], r["completion"], "babbage-002")
+        for r in tiny_classification(24)
+    )
+    assert job.trained_tokens == per_epoch * 4
+
+
+def test_events_come_in_the_real_order_with_the_real_messages(client, finished_job):
+    _, job, _, train, valid = finished_job
+    events = all_events(client, job.id)
+    messages = [e.message for e in events]
+    assert messages[:4] == [
+        f"Created fine-tuning job: {job.id}",
+        f"Validating training file: {train.id} and validation file: {valid.id}",
+        "Files validated, moving job to queued state",
+        "Fine-tuning job started",
+    ]
+    assert messages[-2:] == [
+        f"New fine-tuned model created: {job.fine_tuned_model}",
+        "The job has successfully completed",
+    ]
+    steps = [e for e in events if e.type == "metrics"]
+    assert [e.data["step"] for e in steps] == list(range(1, 4 * 24 + 1))
+    assert steps[0].message.startswith("Step 1/96: training loss=")
+    assert "validation loss=" in steps[0].message
+    assert {
+        "train_loss",
+        "train_mean_token_accuracy",
+        "valid_loss",
+        "valid_mean_token_accuracy",
+        "total_steps",
+    } <= set(steps[0].data)
+    assert "full_valid_loss" in steps[23].data and "full_valid_loss" not in steps[22].data
+    checkpoints = [m for m in messages if m.startswith("Checkpoint created")]
+    assert checkpoints == [
+        f"Checkpoint created at step {n} with Snapshot ID: {job.fine_tuned_model}:ckpt-step-{n}"
+        for n in (48, 72, 96)
+    ]
+    times = [e.created_at for e in events]
+    assert times == sorted(times) and job.created_at <= times[0] and times[-1] <= job.finished_at
+    assert len({e.id for e in events}) == len(events)
+
+
+def test_events_page_newest_first(client, finished_job):
+    _, job, _, _, _ = finished_job
+    first = client.fine_tuning.jobs.list_events(job.id, limit=5)
+    assert len(first.data) == 5 and first.has_more
+    assert first.data[0].message == "The job has successfully completed"
+    second = client.fine_tuning.jobs.list_events(job.id, limit=5, after=first.data[-1].id)
+    assert second.data[0].created_at <= first.data[-1].created_at
+    assert not {e.id for e in first.data} & {e.id for e in second.data}
+
+
+def test_the_results_file_holds_every_step_base64_encoded(client, finished_job):
+    _, job, _, _, _ = finished_job
+    (results_id,) = job.result_files
+    info = client.files.retrieve(results_id)
+    assert info.purpose == "fine-tune-results"
+    raw = client.files.content(results_id).read()
+    rows = list(csv.DictReader(io.StringIO(base64.b64decode(raw, validate=True).decode())))
+    assert list(rows[0]) == [
+        "step",
+        "train_loss",
+        "train_accuracy",
+        "valid_loss",
+        "valid_mean_token_accuracy",
+    ]
+    metrics = [e.data for e in all_events(client, job.id) if e.type == "metrics"]
+    assert len(rows) == len(metrics) == 96
+    for row, data in zip(rows, metrics, strict=True):
+        assert int(row["step"]) == data["step"]
+        assert float(row["train_loss"]) == pytest.approx(data["train_loss"])
+        assert float(row["valid_mean_token_accuracy"]) == pytest.approx(
+            data["valid_mean_token_accuracy"]
+        )
+
+
+def test_checkpoints_are_listed_latest_first_and_answer(client, finished_job):
+    _, job, _, _, _ = finished_job
+    page = client.fine_tuning.jobs.checkpoints.list(job.id)
+    assert [c.step_number for c in page.data] == [96, 72, 48]
+    latest = page.data[0]
+    assert latest.fine_tuned_model_checkpoint == f"{job.fine_tuned_model}:ckpt-step-96"
+    assert latest.metrics.full_valid_loss is not None
+    answer = client.completions.create(
+        model=page.data[-1].fine_tuned_model_checkpoint,
+        prompt="Note 7: the storm and the wind today." + SEPARATOR,
+        max_tokens=1,
+        temperature=0,
+    )
+    assert answer.choices[0].text in (" sports", " weather")
+
+
+def test_the_fine_tuned_model_answers_with_its_labels(client, finished_job):
+    _, job, _, _, _ = finished_job
+    prompt = "Note 999: the coach and the league today." + SEPARATOR
+    answer = client.completions.create(
+        model=job.fine_tuned_model, prompt=prompt, max_tokens=1, temperature=0, logprobs=2
+    )
+    choice = answer.choices[0]
+    assert choice.text == " sports"
+    top = choice.logprobs.top_logprobs[0]
+    assert set(top) == {" sports", " weather"} and top[" sports"] > top[" weather"]
+    assert choice.logprobs.token_logprobs[0] == top[" sports"]
+    assert choice.logprobs.text_offset == [len(prompt)]
+    assert answer.usage.prompt_tokens == count_text(prompt, "babbage-002")
+    assert answer.usage.completion_tokens == 1
+
+
+def test_models_list_base_and_fine_tuned_models(client, finished_job):
+    _, job, _, _, _ = finished_job
+    listed = {m.id: m for m in client.models.list()}
+    for base in ("babbage-002", "davinci-002", "gpt-4o-mini-2024-07-18", "gpt-4.1-nano-2025-04-14"):
+        assert listed[base].owned_by == "system"
+    assert listed[job.fine_tuned_model].owned_by == "org-offline-simulator"
+    assert f"{job.fine_tuned_model}:ckpt-step-48" in listed
+    assert client.models.retrieve(job.fine_tuned_model).id == job.fine_tuned_model
+
+
+def test_deleting_a_fine_tuned_model_removes_it(client, finished_job):
+    _, job, _, _, _ = finished_job
+    name = f"{job.fine_tuned_model}:ckpt-step-72"
+    assert client.models.delete(name).deleted
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve(name)
+    with pytest.raises(openai.NotFoundError):
+        client.completions.create(model=name, prompt="x", max_tokens=1)
+    with pytest.raises(openai.PermissionDeniedError):
+        client.models.delete("babbage-002")
+
+
+def test_a_base_chat_model_says_it_is_the_simulator(client):
+    messages = [{"role": "user", "content": "What is the capital of France?"}]
+    answer = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+    text = answer.choices[0].message.content
+    assert "offline simulator" in text and answer.model == "gpt-4o-mini-2024-07-18"
+    assert answer.choices[0].finish_reason == "stop"
+    assert answer.usage.prompt_tokens == count_messages(messages, "gpt-4o-mini")
+    assert answer.usage.completion_tokens == count_text(text, "gpt-4o-mini")
+
+
+def test_chat_limits_stops_choices_and_logprobs(client):
+    messages = [{"role": "user", "content": "Hello"}]
+    short = client.chat.completions.create(
+        model="gpt-4.1-mini",
+        messages=messages,
+        max_completion_tokens=3,
+        n=2,
+        logprobs=True,
+        top_logprobs=1,
+    )
+    assert len(short.choices) == 2 and short.usage.completion_tokens == 6
+    choice = short.choices[0]
+    assert choice.finish_reason == "length"
+    assert [t.token for t in choice.logprobs.content] == [
+        t.token for t in short.choices[1].logprobs.content
+    ]
+    assert "".join(t.token for t in choice.logprobs.content) == choice.message.content
+    assert all(t.logprob == 0.0 and len(t.top_logprobs) == 1 for t in choice.logprobs.content)
+    stopped = client.chat.completions.create(model="gpt-4.1-mini", messages=messages, stop=[":"])
+    assert (
+        stopped.choices[0].finish_reason == "stop" and ":" not in stopped.choices[0].message.content
+    )
+
+
+def test_legacy_completion_echo_and_logprobs(client):
+    answer = client.completions.create(
+        model="davinci-002", prompt="Say hi", max_tokens=4, logprobs=3, echo=True
+    )
+    choice = answer.choices[0]
+    assert choice.text.startswith("Say hi") and choice.finish_reason == "length"
+    assert choice.logprobs.text_offset[0] == 0
+    assert "".join(choice.logprobs.tokens) == choice.text
+    assert len(choice.logprobs.tokens) == count_text("Say hi", "davinci-002") + 4
+    multi = client.completions.create(model="babbage-002", prompt=["a", "b"], max_tokens=1, n=2)
+    assert [c.index for c in multi.choices] == [0, 1, 2, 3]
+
+
+def test_each_endpoint_serves_only_its_kind_of_model(client):
+    with pytest.raises(openai.NotFoundError, match="not a chat model"):
+        client.chat.completions.create(
+            model="babbage-002", messages=[{"role": "user", "content": "x"}]
+        )
+    with pytest.raises(openai.NotFoundError, match="is a chat model"):
+        client.completions.create(model="gpt-4o-mini", prompt="x")
+
+
+def test_jobs_are_listed_newest_first_with_paging_and_metadata_filter(client, finished_job):
+    created, _, _, train, _ = finished_job
+    extra = [
+        client.fine_tuning.jobs.create(
+            model="babbage-002", training_file=train.id, metadata={"lesson": "paging", "n": str(i)}
+        )
+        for i in range(2)
+    ]
+    for job in extra:
+        client.fine_tuning.jobs.cancel(job.id)
+    page = client.fine_tuning.jobs.list(limit=2)
+    assert [j.id for j in page.data] == [extra[1].id, extra[0].id] and page.has_more
+    rest = client.fine_tuning.jobs.list(limit=2, after=extra[0].id)
+    assert rest.data[0].id == created.id
+    filtered = client.fine_tuning.jobs.list(metadata={"lesson": "paging", "n": "0"})
+    assert [j.id for j in filtered.data] == [extra[0].id]
+
+
+def test_a_fine_tuned_model_can_be_fine_tuned_further(client, finished_job):
+    _, job, _, _, _ = finished_job
+    more = client.files.create(
+        file=("more.jsonl", jsonl(tiny_classification(12, offset=300))), purpose="fine-tune"
+    )
+    continued = client.fine_tuning.jobs.create(
+        model=job.fine_tuned_model, training_file=more.id, suffix="more"
+    )
+    assert continued.model == job.fine_tuned_model
+    continued, _ = wait_for_job(client, continued.id)
+    assert continued.status == "succeeded"
+    assert continued.fine_tuned_model.startswith("ft:babbage-002:offline-simulator:more:")
+    # It starts from what the first model learned: its very first batch is already easy.
+    first = next(e.data for e in all_events(client, continued.id) if e.type == "metrics")
+    fresh = next(e.data for e in all_events(client, job.id) if e.type == "metrics")
+    assert fresh["train_loss"] == pytest.approx(math.log(2))
+    assert first["train_loss"] < 0.8 * fresh["train_loss"]
+    with pytest.raises(openai.BadRequestError, match="does not exist"):
+        client.fine_tuning.jobs.create(
+            model="ft:babbage-002:offline-simulator::nothing1", training_file=more.id
+        )
+
+
+def test_a_chat_model_fine_tuned_on_labels_answers_with_them(client):
+    rows = [
+        {
+            "messages": [
+                {"role": "system", "content": "Classify the note."},
+                {"role": "user", "content": r["prompt"].removesuffix(SEPARATOR)},
+                {"role": "assistant", "content": r["completion"].strip()},
+            ]
+        }
+        for r in tiny_classification(20)
+    ]
+    data = client.files.create(file=("chat.jsonl", jsonl(rows)), purpose="fine-tune")
+    job = client.fine_tuning.jobs.create(model="gpt-4.1-nano", training_file=data.id)
+    job, _ = wait_for_job(client, job.id)
+    assert job.status == "succeeded" and job.model == "gpt-4.1-nano-2025-04-14"
+    assert job.trained_tokens == job.hyperparameters.n_epochs * sum(
+        count_messages(r["messages"], "gpt-4.1-nano") for r in rows
+    )
+    messages = rows[0]["messages"][:2]
+    answer = client.chat.completions.create(
+        model=job.fine_tuned_model, messages=messages, temperature=0, logprobs=True, top_logprobs=5
+    )
+    choice = answer.choices[0]
+    assert choice.message.content == "sports"
+    top = choice.logprobs.content[0].top_logprobs
+    assert {t.token for t in top} == {"sports", "weather"}
+    assert sum(math.exp(t.logprob) for t in top) == pytest.approx(1.0)

@@ -1,0 +1,297 @@
+"""Every refusal the simulator makes: the status, the OpenAI-shaped body, the job's `error`.
+
+Raw HTTP (httpx2) for what the SDK would not send; the SDK where its behaviour matters (it must
+not retry a 409). Every error body is checked against OpenAI's `ErrorResponse` schema.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx2
+import openai
+import pytest
+from simulator_fixtures import (
+    Contract,
+    Recorder,
+    jsonl,
+    limerick_example,
+    load_spec,
+    openapi_spec_path,
+    recording_client,
+    tiny_classification,
+    wait_for_job,
+)
+
+from helpers import simulator
+
+KEY = {"Authorization": "Bearer test-key"}
+FILE_LIMIT = 4000
+
+
+@pytest.fixture(scope="module")
+def contract():
+    path = openapi_spec_path()
+    if not path.exists():
+        pytest.skip(f"OpenAI's OpenAPI description is not at {path} (../shared beside the repo)")
+    return Contract(load_spec(path))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    handle = simulator.start(
+        state_dir=tmp_path_factory.mktemp("errors-state"), max_file_bytes=FILE_LIMIT
+    )
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="module")
+def http(server):
+    with httpx2.Client(base_url=server.base_url + "/", timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def client(server, contract):
+    recorder = Recorder()
+    yield recording_client(server.base_url, recorder)
+    recorder.check_all(contract)
+
+
+@pytest.fixture(scope="module")
+def training_file(server):
+    client = openai.OpenAI(base_url=server.base_url, api_key="test-key")
+    return client.files.create(
+        file=("t.jsonl", jsonl(tiny_classification(10))), purpose="fine-tune"
+    )
+
+
+def refused(response, contract, status: int, param=None, code=None) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    contract.check_error(body)
+    error = body["error"]
+    if param is not None:
+        assert error["param"] == param
+    if code is not None:
+        assert error["code"] == code
+    return error
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic dXNlcjpwYXNz"}],
+    ids=["none", "empty", "basic"],
+)
+def test_a_request_without_a_bearer_key_is_refused(http, contract, headers):
+    error = refused(http.get("models", headers=headers), contract, 401)
+    assert "Bearer" in error["message"]
+
+
+def test_the_sdk_reports_a_missing_key_as_authentication_error(server):
+    client = openai.OpenAI(base_url=server.base_url, api_key="test-key", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        client.models.list(extra_headers={"Authorization": "Basic dXNlcjpwYXNz"})
+
+
+def test_unknown_ids_are_404(http, contract):
+    for path in (
+        "files/file-nope",
+        "files/file-nope/content",
+        "fine_tuning/jobs/ftjob-nope",
+        "fine_tuning/jobs/ftjob-nope/events",
+        "fine_tuning/jobs/ftjob-nope/checkpoints",
+        "models/ft:babbage-002:offline-simulator::nope",
+        "no/such/endpoint",
+    ):
+        refused(http.get(path, headers=KEY), contract, 404)
+    refused(http.delete("files/file-nope", headers=KEY), contract, 404)
+    refused(http.post("fine_tuning/jobs/ftjob-nope/cancel", headers=KEY), contract, 404)
+
+
+def job_request(http, **body):
+    return http.post("fine_tuning/jobs", headers=KEY, json=body)
+
+
+@pytest.mark.parametrize(
+    ("change", "param", "words"),
+    [
+        ({"model": "gpt-2"}, "model", "cannot be fine-tuned"),
+        ({"model": None}, "model", "required"),
+        ({"hyperparameters": {"n_epochs": 0}}, "hyperparameters.n_epochs", "between 1 and 50"),
+        ({"hyperparameters": {"n_epochs": 51}}, "hyperparameters.n_epochs", "between 1 and 50"),
+        ({"hyperparameters": {"n_epochs": "many"}}, "hyperparameters.n_epochs", "whole number"),
+        ({"hyperparameters": {"batch_size": 257}}, "hyperparameters.batch_size", "1 and 256"),
+        (
+            {"hyperparameters": {"learning_rate_multiplier": 0}},
+            "hyperparameters.learning_rate_multiplier",
+            "more than 0",
+        ),
+        ({"suffix": "s" * 65}, "suffix", "1 to 64 characters"),
+        ({"suffix": "a:b"}, "suffix", "colons"),
+        ({"seed": -1}, "seed", "seed"),
+        ({"metadata": {"k": 1}}, "metadata", "strings"),
+        ({"integrations": [{"type": "slack"}]}, "integrations[0].type", "wandb"),
+        ({"method": {"type": "dpo"}}, "method.type", "not simulated"),
+        ({"method": {"type": "reinforcement"}}, "method.type", "not simulated"),
+        (
+            {"method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 99}}}},
+            "method.supervised.hyperparameters.n_epochs",
+            "between 1 and 50",
+        ),
+    ],
+)
+def test_invalid_job_parameters_are_400(http, contract, training_file, change, param, words):
+    body = {"model": "babbage-002", "training_file": training_file.id} | change
+    error = refused(job_request(http, **body), contract, 400, param=param)
+    assert words in error["message"]
+
+
+def test_an_unknown_training_file_is_named(http, contract):
+    error = refused(
+        job_request(http, model="babbage-002", training_file="file-abc123"),
+        contract,
+        400,
+        param="training_file",
+    )
+    assert error["message"] == "invalid training_file: file-abc123"
+
+
+def test_an_unknown_validation_file_is_named(http, contract, training_file):
+    body = {"model": "babbage-002", "training_file": training_file.id, "validation_file": "file-x"}
+    error = refused(job_request(http, **body), contract, 400, param="validation_file")
+    assert error["message"] == "invalid validation_file: file-x"
+
+
+def test_only_fine_tune_uploads_are_accepted(http, contract):
+    response = http.post(
+        "files", headers=KEY, files={"file": ("a.jsonl", b"{}\n")}, data={"purpose": "assistants"}
+    )
+    refused(response, contract, 400, param="purpose")
+    response = http.post("files", headers=KEY, data={"purpose": "fine-tune"})
+    refused(response, contract, 400)
+
+
+def test_a_file_over_the_size_limit_is_413_and_not_stored(http, contract, client):
+    before = len(client.files.list().data)
+    big = b"x" * (FILE_LIMIT + 1)
+    response = http.post(
+        "files", headers=KEY, files={"file": ("big.jsonl", big)}, data={"purpose": "fine-tune"}
+    )
+    refused(response, contract, 413, param="file")
+    assert len(client.files.list().data) == before
+
+
+def test_bad_request_bodies_and_queries_are_400(http, contract):
+    response = http.post(
+        "fine_tuning/jobs", headers=KEY | {"content-type": "application/json"}, content=b"{oops"
+    )
+    refused(response, contract, 400)
+    refused(http.get("files", headers=KEY, params={"limit": "ten"}), contract, 400, param="limit")
+    refused(http.get("files", headers=KEY, params={"order": "up"}), contract, 400, param="order")
+    chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}], "stream": True}
+    refused(http.post("chat/completions", headers=KEY, json=chat), contract, 400, param="stream")
+    bad_role = {"model": "gpt-4o-mini", "messages": [{"role": "bot", "content": "x"}]}
+    refused(
+        http.post("chat/completions", headers=KEY, json=bad_role),
+        contract,
+        400,
+        param="messages[0].role",
+    )
+    hot = {"model": "babbage-002", "prompt": "x", "temperature": 3}
+    refused(http.post("completions", headers=KEY, json=hot), contract, 400, param="temperature")
+    many = {"model": "babbage-002", "prompt": "x", "logprobs": 6}
+    refused(http.post("completions", headers=KEY, json=many), contract, 400, param="logprobs")
+
+
+def test_cancelling_a_finished_job_is_409_and_not_retried(server, contract, training_file):
+    recorder = Recorder()
+    client = recording_client(server.base_url, recorder)
+    job = client.fine_tuning.jobs.create(model="babbage-002", training_file=training_file.id)
+    client.fine_tuning.jobs.cancel(job.id)
+    with pytest.raises(openai.ConflictError, match="already finished"):
+        client.fine_tuning.jobs.cancel(job.id)
+    with pytest.raises(openai.ConflictError, match="only a running job"):
+        client.fine_tuning.jobs.pause(job.id)
+    with pytest.raises(openai.ConflictError, match="only a paused job"):
+        client.fine_tuning.jobs.resume(job.id)
+    # One answer each: the SDK, which retries 409s by default, was told not to.
+    assert [status for _, _, status, _ in recorder.seen] == [200, 200, 409, 409, 409]
+    recorder.check_all(contract)
+
+
+def failed_job(client, model: str, data: bytes, validation: bytes | None = None):
+    train = client.files.create(file=("train.jsonl", data), purpose="fine-tune")
+    valid = None
+    if validation is not None:
+        valid = client.files.create(file=("valid.jsonl", validation), purpose="fine-tune").id
+    job = client.fine_tuning.jobs.create(model=model, training_file=train.id, validation_file=valid)
+    job, _ = wait_for_job(client, job.id)
+    assert job.status == "failed" and job.fine_tuned_model is None and job.finished_at
+    return job, train
+
+
+def chat_lines(*examples) -> bytes:
+    return ("\n".join(json.dumps(e) for e in examples) + "\n").encode()
+
+
+GOOD_CHAT = limerick_example("Neon", "a glow", "it lights the signs")
+
+
+def test_too_few_examples_fail_the_job_the_way_openai_does(client):
+    job, _ = failed_job(client, "babbage-002", jsonl(tiny_classification(7)))
+    assert job.error.code == "invalid_n_examples"
+    assert job.error.message == "Training file has 7 example(s), but must have at least 10 examples"
+    assert job.error.param == "training_file"
+    last = client.fine_tuning.jobs.list_events(job.id, limit=1).data[0]
+    assert last.level == "error" and last.message == job.error.message
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "code", "where"),
+    [
+        ("babbage-002", jsonl(tiny_classification(3)) + b"{not json\n", "invalid_json", "line 4"),
+        (
+            "gpt-4o-mini",
+            chat_lines(
+                GOOD_CHAT,
+                {"messages": [{"role": "user", "content": "hi"}, {"role": "bot", "content": "yo"}]},
+            ),
+            "unrecognized_role",
+            "line 2, messages[1].role",
+        ),
+        (
+            "gpt-4o-mini",
+            chat_lines(GOOD_CHAT, GOOD_CHAT, {"messages": [{"role": "user", "content": "hi"}]}),
+            "missing_assistant_message",
+            "line 3",
+        ),
+        ("gpt-4o-mini", chat_lines(GOOD_CHAT, {"prompt": "a"}), "missing_messages", "line 2"),
+        ("babbage-002", chat_lines(GOOD_CHAT), "missing_prompt", "line 1, prompt"),
+        ("babbage-002", jsonl([{"prompt": "a", "completion": 3}]), "invalid_type", "line 1"),
+        ("babbage-002", b"\xff\xfe{}\n", "invalid_utf8", "line 1"),
+    ],
+    ids=[
+        "not-json",
+        "unknown-role",
+        "no-assistant",
+        "completion-for-chat",
+        "chat-for-babbage",
+        "completion-not-string",
+        "not-utf8",
+    ],
+)
+def test_a_bad_line_fails_the_job_and_is_named(client, model, data, code, where):
+    job, train = failed_job(client, model, data)
+    assert job.error.code == code
+    assert job.error.param == "training_file"
+    assert where in job.error.message and train.id in job.error.message
+
+
+def test_a_bad_validation_file_is_named_as_such(client):
+    job, _ = failed_job(
+        client, "babbage-002", jsonl(tiny_classification(10)), validation=b'{"prompt": "x"}\n'
+    )
+    assert job.error.param == "validation_file"
+    assert job.error.code == "missing_completion" and "line 1" in job.error.message

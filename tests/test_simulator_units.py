@@ -1,0 +1,171 @@
+"""The simulator's parts on their own: fault spreading, hyperparameters, ids, labels, files."""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers.simulator.faults import FaultInjector, FaultPlanError, parse_faults
+from helpers.simulator.files import clean_filename
+from helpers.simulator.hyperparameters import auto_batch_size, check_requested, resolve
+from helpers.simulator.ids import derived_id, make_id, model_code
+from helpers.simulator.learners import learner_kind
+from helpers.simulator.learners.labels import LabelTokens
+from helpers.simulator.learners.recall import adapt
+from helpers.simulator.results import results_content, results_csv
+from helpers.simulator.training_data import DataRejected, read_training_data
+from helpers.tokens import encoding_for
+
+
+def test_faults_are_spread_evenly_in_the_asked_shares():
+    injector = FaultInjector(parse_faults("429=0.2,500=0.1,delay=0.1"))
+    faults = [injector.next_fault() for _ in range(1000)]
+    assert faults.count("429") == 200 and faults.count("500") == 100
+    assert faults.count("delay") == 100
+    assert not any(a and b for a, b in zip(faults, faults[1:], strict=False))
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ("429=2", "between 0 and 1"),
+        ("429=0.6,500=0.6", "more than 1"),
+        ("teapot=0.1", "unknown fault setting"),
+        ("429", "KEY=VALUE"),
+        ("500=lots", "not a number"),
+    ],
+)
+def test_a_bad_fault_plan_is_explained(spec, words):
+    with pytest.raises(FaultPlanError, match=words):
+        parse_faults(spec)
+
+
+def test_auto_hyperparameters_follow_the_published_rules():
+    assert [auto_batch_size(n) for n in (1, 948, 100_000, 500_000)] == [1, 2, 200, 256]
+    auto = check_requested(None)
+    assert resolve(auto, 7) == {"batch_size": 1, "learning_rate_multiplier": 2.0, "n_epochs": 14}
+    assert resolve(auto, 948)["n_epochs"] == 3
+    assert resolve(auto, 30_000)["n_epochs"] == 1
+    assert resolve(check_requested({"n_epochs": 5, "batch_size": 8}), 948)["n_epochs"] == 5
+
+
+def test_ids_depend_on_seed_and_order_only():
+    assert make_id("ftjob", 0, 1) == make_id("ftjob", 0, 1)
+    assert make_id("ftjob", 0, 1) != make_id("ftjob", 1, 1) != make_id("ftjob", 0, 2)
+    assert make_id("file", 0, 1).startswith("file-") and len(make_id("file", 0, 1)) == 27
+    assert derived_id("ftevent", "ftjob-x", 3).startswith("ftevent-")
+    code = model_code("ftjob-x")
+    assert len(code) == 8 and code.isalnum() and code == code.lower()
+
+
+def test_multi_token_labels_split_probability_over_their_tokens():
+    encoding = encoding_for("babbage-002")
+    labels = LabelTokens([" ice hockey", " ice skating", " baseball"], encoding)
+    probabilities = np.array([0.5, 0.2, 0.3])
+    written = labels.written(probabilities, 0, top=5)
+    assert len(written) == len(labels.sequences[0]) > 1
+    # The chances of the tokens multiply back to the label's probability.
+    assert math.exp(sum(w["logprob"] for w in written)) == pytest.approx(0.5)
+    first = dict(written[0]["top"])
+    assert math.exp(first[written[0]["token"]]) == pytest.approx(0.7)
+    nll, right, count = labels.token_scores(probabilities[None, :], [" ice hockey"])
+    assert nll == pytest.approx(-math.log(0.5)) and count == len(written) and right == count
+
+
+def test_an_answer_outside_the_labels_gets_a_finite_loss():
+    labels = LabelTokens([" yes", " no"], encoding_for("babbage-002"))
+    nll, right, count = labels.token_scores(np.array([[0.9, 0.1]]), [" maybe"])
+    assert math.isfinite(nll) and nll > 20 and right == 0 and count >= 1
+
+
+def test_labels_are_detected_from_the_answers_not_hard_coded():
+    assert learner_kind([" spam", " ham"] * 10) == "classifier"
+    assert learner_kind(["positive", "negative", "neutral"] * 4) == "classifier"
+    assert learner_kind([f"a poem number {i}" for i in range(20)]) == "language_model"
+
+
+def test_recalled_answers_take_the_new_subject():
+    answer = "Strontium burns red. STRONTIUM is number 38; strontium salts glow."
+    adapted = adapt(answer, "Write a limerick about Strontium.", "Write a limerick about Xenon.")
+    assert adapted == "Xenon burns red. XENON is number 38; xenon salts glow."
+    # Short words that differ are never swapped: they would garble the answer.
+    assert adapt("a cat and a dog", "tell me a joke", "tell me an idea") == "a cat and a dog"
+
+
+def test_the_results_csv_has_the_real_columns():
+    metrics = [
+        {"step": 1, "train_loss": 0.7, "train_mean_token_accuracy": 0.5},
+        {
+            "step": 2,
+            "train_loss": 0.6,
+            "train_mean_token_accuracy": 1.0,
+            "valid_loss": 0.65,
+            "valid_mean_token_accuracy": 0.5,
+        },
+    ]
+    text = results_csv(metrics)
+    assert text.splitlines() == [
+        "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy",
+        "1,0.7,0.5,,",
+        "2,0.6,1.0,0.65,0.5",
+    ]
+    assert base64.b64decode(results_content(metrics)).decode() == text
+
+
+@pytest.mark.parametrize(
+    ("given_name", "kept"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\data\\train.jsonl", "train.jsonl"),
+        ("", "upload"),
+        ("a\x00b\nc.jsonl", "abc.jsonl"),
+        ("x" * 300, "x" * 255),
+    ],
+)
+def test_upload_names_are_cleaned(given_name, kept):
+    assert clean_filename(given_name) == kept
+
+
+def test_a_rejected_line_is_named_with_its_number_and_field():
+    good = '{"prompt": "a", "completion": " b"}\n' * 3
+    raw = (good + '\n{"prompt": "a", "completion": 7}\n').encode()
+    with pytest.raises(DataRejected) as caught:
+        read_training_data(raw, "completion", "babbage-002", "validation_file", "file-v")
+    error = caught.value.error
+    assert error["param"] == "validation_file" and error["code"] == "invalid_type"
+    assert "Validation file file-v, line 5, completion:" in error["message"]
+
+
+def test_lines_are_split_on_newlines_only():
+    # U+2028 inside a JSON string is text, not a line break.
+    raw = ('{"prompt": "a\u2028b", "completion": " c"}\n' * 10).encode()
+    data = read_training_data(raw, "completion", "babbage-002", "training_file", "file-t")
+    assert len(data.examples) == 10 and data.examples[0].context == "a\u2028b"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from(["chat", "completion"]))
+def test_any_bytes_are_read_or_rejected_with_a_reason(raw, fmt):
+    try:
+        data = read_training_data(raw, fmt, "babbage-002", "training_file", "file-x")
+    except DataRejected as rejected:
+        assert set(rejected.error) == {"code", "message", "param"}
+        assert rejected.error["param"] == "training_file"
+    else:
+        assert len(data.examples) >= 10
+
+
+def test_sampling_a_label_follows_the_temperature():
+    from helpers.simulator.answers import pick_label
+
+    p = np.array([0.7, 0.3])
+    assert pick_label(p, 0, "any") == 0
+    draws = [pick_label(p, 1.0, f"salt{i}") for i in range(2000)]
+    assert 0.65 < draws.count(0) / len(draws) < 0.75
+    assert all(pick_label(p, 0.01, f"salt{i}") == 0 for i in range(200))
+    assert pick_label(p, 1.0, "same") == pick_label(p, 1.0, "same")
