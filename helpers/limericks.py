@@ -8,10 +8,9 @@ elements are what notebook 05 asks about, in neither the training nor the valida
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from helpers.atomic import write_text_atomically
 from helpers.paths import DATA_DIR
 
 LIMERICKS_JSONL = DATA_DIR / "limericks" / "limericks.jsonl"
@@ -87,18 +86,5 @@ def write_chat_files(out_dir: str | Path) -> dict[str, Path]:
         lines = "".join(
             json.dumps(chat_example(e), ensure_ascii=False) + "\n" for e in entries(part)
         )
-        written[key] = _write_whole(out_dir / name, lines)
+        written[key] = write_text_atomically(out_dir / name, lines)
     return written
-
-
-def _write_whole(path: Path, text: str) -> Path:
-    """A file is written whole or not at all."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -13,13 +13,12 @@ import csv
 import io
 import math
 import numbers
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
+from helpers.atomic import write_text_atomically
 from helpers.errors import CourseError
 from helpers.paths import work_dir
 
@@ -122,20 +121,8 @@ def download_results(client, job, save: bool = True) -> pd.DataFrame:
     text = decode_results(raw, f"results file {files[0]} of job {job.id}")
     frame = read_results(text, f"results file {files[0]} of job {job.id}")
     if save:
-        write_atomically(work_dir() / f"{job.id}-results.csv", text)
+        write_text_atomically(work_dir() / f"{job.id}-results.csv", text)
     return frame
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a crash never leaves half a CSV behind."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def steps_per_epoch(n_train_examples: int, batch_size: int) -> int:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import argparse
 import html
-import os
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from helpers.atomic import write_text_atomically
 from helpers.paths import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -72,15 +71,6 @@ def tidy_streams(notebook: nbformat.NotebookNode) -> None:
         cell.outputs = merged
 
 
-def write_atomically(text: str, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=target.parent, delete=False, suffix=".tmp"
-    ) as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, target)
-
-
 def to_html(notebook: nbformat.NotebookNode) -> str:
     from nbconvert import HTMLExporter
 
@@ -106,7 +96,7 @@ def write_index(out: Path, timings: list[tuple[Path, float]]) -> None:
 <tr><td><b>Total</b></td><td></td><td><b>{total:.1f} s</b></td></tr></table>
 </body></html>
 """
-    write_atomically(page, out / "index.html")
+    write_text_atomically(out / "index.html", page)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,10 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         timings.append((path, seconds))
         text = nbformat.writes(notebook) + "\n"
         if args.in_place:
-            write_atomically(text, path)
+            write_text_atomically(path, text)
         else:
-            write_atomically(text, args.out / path.name)
-            write_atomically(to_html(notebook), args.out / f"{path.stem}.html")
+            write_text_atomically(args.out / path.name, text)
+            write_text_atomically(args.out / f"{path.stem}.html", to_html(notebook))
     if args.out:
         write_index(args.out, timings)
         print(f"Wrote {args.out / 'index.html'}")
