@@ -27,6 +27,9 @@ PANELS = (  # (title, y label, train column, validation column)
 )
 
 
+MAX_VALIDATION_POINTS = 60  # more than this, and validation is drawn as a smoothed curve
+
+
 def rolling_window(total_steps: int) -> int:
     """Steps averaged by the smoothed train curve: about a twentieth of the run, at least 1."""
     return max(1, total_steps // 20)
@@ -52,26 +55,30 @@ def plot_training(results: pd.DataFrame, n_epochs: int, title: str) -> Figure:
             smooth = train.rolling(window, min_periods=1).mean()
             ax.plot(steps, smooth, color=BLUE, linewidth=2, label=f"train ({window}-step mean)")
         if valid_col in results.columns and results[valid_col].notna().any():
-            valid = results[[valid_col]].assign(step=steps).dropna()
-            ax.plot(
-                valid["step"],
-                valid[valid_col],
-                color=VERMILLION,
-                linestyle="--",
-                marker="o",
-                markersize=3.5,
-                linewidth=1.2,
-                label="validation",
-            )
+            plot_validation(ax, results[[valid_col]].assign(step=steps).dropna(), valid_col, window)
         low, high = ax.get_ylim()
         ax.set_ylim(low, high + 0.08 * (high - low))  # headroom for the epoch labels
         mark_epochs(ax, boundaries)
         ax.set(title=panel, xlabel="step", ylabel=ylabel, xlim=(0, total * 1.01))
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="best", fontsize="small", frameon=False)
+            ax.legend(loc="center right", fontsize="small", framealpha=0.9)
     figure.suptitle(title)
     return figure
+
+
+def plot_validation(ax, valid: pd.DataFrame, column: str, window: int) -> None:
+    """A few validation points are drawn as points; a score at (nearly) every step is as noisy as
+    the train curve (it is measured on one small batch), so it is drawn like it."""
+    if len(valid) <= MAX_VALIDATION_POINTS:
+        ax.plot(valid["step"], valid[column], color=VERMILLION, linestyle="--", marker="o",
+                markersize=3.5, linewidth=1.2, label="validation")  # fmt: skip
+        return
+    ax.plot(valid["step"], valid[column], color=VERMILLION, linewidth=0.7, alpha=0.3,
+            label="validation (per step)")  # fmt: skip
+    smooth = valid[column].rolling(window, min_periods=1).mean()
+    ax.plot(valid["step"], smooth, color=VERMILLION, linewidth=2, linestyle="--",
+            label=f"validation ({window}-step mean)")  # fmt: skip
 
 
 def mark_epochs(ax, boundaries: Sequence[int]) -> None:
