@@ -12,11 +12,10 @@ writes the chat files into OUT_DIR (from the course's limericks, or from a file 
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from helpers.atomic import write_text_atomically
 from helpers.errors import CourseError
 from helpers.paths import DATA_DIR
 
@@ -163,25 +162,12 @@ def write_chat_files(out_dir: str | Path, limericks: list[dict] | None = None) -
         "test": held_out_questions(limericks),
     }
     return {
-        key: _write_whole(
+        key: write_text_atomically(
             out_dir / FILE_NAMES[key],
             "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows[key]),
         )
         for key in FILE_NAMES
     }
-
-
-def _write_whole(path: Path, text: str) -> Path:
-    """A file is written whole or not at all."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def main(argv: list[str] | None = None) -> int:

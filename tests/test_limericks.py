@@ -6,7 +6,7 @@ import re
 import periodictable
 import pytest
 
-from helpers import limericks as limericks_module
+from helpers import atomic
 from helpers.limerick_checks import (
     SPELLINGS,
     categories_of,
@@ -204,7 +204,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_scraps(tmp_path, monkeypatch)
     def refuse(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(limericks_module.os, "replace", refuse)
+    monkeypatch.setattr(atomic.os, "replace", refuse)
     with pytest.raises(OSError):
         write_chat_files(tmp_path)
     assert old.read_text(encoding="utf-8") == "old\n"
