@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import os
 
-from helpers.paths import SHARED_DIR
+from helpers.paths import use_shared_data
 
-# The same defaults as .ci/run and the Makefile, so that a bare `pytest` works too.
-if (SHARED_DIR / "scikit_learn_data").is_dir():
-    os.environ.setdefault("SCIKIT_LEARN_DATA", str(SHARED_DIR / "scikit_learn_data"))
-if (SHARED_DIR / "tiktoken_cache").is_dir():
-    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(SHARED_DIR / "tiktoken_cache"))
+# The same defaults as the course's entry points, so that a bare `pytest` works too.
+use_shared_data()
 # Tests must never spend a learner's key.
 os.environ["TUTORIAL_BACKEND"] = "simulator"

@@ -8,6 +8,7 @@ import sys
 
 import uvicorn
 
+from helpers.paths import use_shared_data
 from helpers.simulator.config import SettingsError, resolve_settings
 from helpers.simulator.context import Simulator
 from helpers.simulator.faults import FaultPlanError
@@ -16,7 +17,6 @@ from helpers.simulator.server import (
     bind,
     check_host,
     server_config,
-    use_shared_tiktoken_cache,
 )
 from helpers.simulator.store import StateError
 
@@ -43,7 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    use_shared_tiktoken_cache()
+    use_shared_data()
     try:
         check_host(args.host, args.allow_remote)
         settings = resolve_settings(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import ipaddress
-import os
 import socket
 import threading
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
-from helpers.paths import SHARED_DIR
+from helpers.paths import use_shared_data
 from helpers.simulator.app import create_app
 from helpers.simulator.config import Settings, SettingsError, resolve_settings
 from helpers.simulator.context import Simulator
@@ -70,7 +69,7 @@ def start(
     already running (its handle), whatever port is asked for; different settings are an error.
     The clock defaults to "simulated" here (`SIMULATOR_CLOCK` or `clock` may say "real").
     """
-    use_shared_tiktoken_cache()
+    use_shared_data()
     settings = resolve_settings(state_dir, seed, clock, speed, faults, max_file_bytes)
     check_host(host, allow_remote=False)
     with _running_lock:
@@ -162,13 +161,6 @@ def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> Non
             server.should_exit = True
             raise RuntimeError("The simulator's HTTP server did not start.")
         time.sleep(0.005)
-
-
-def use_shared_tiktoken_cache() -> None:
-    """Offline, tiktoken needs a cached copy of its encodings; use the course's if it is there."""
-    cache = SHARED_DIR / "tiktoken_cache"
-    if "TIKTOKEN_CACHE_DIR" not in os.environ and cache.is_dir():
-        os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
 
 
 @atexit.register
