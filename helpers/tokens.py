@@ -1,4 +1,4 @@
-"""Exact token counts in each model's own encoding, and OpenAI's rule for default epochs.
+"""Exact token counts in each model's own encoding, and OpenAI's rules for epochs.
 
 tiktoken downloads an encoding the first time it is used and caches it. Offline, point
 `TIKTOKEN_CACHE_DIR` at a folder that already holds it (the course's `../shared/tiktoken_cache`).
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 import tiktoken
 
 from helpers.errors import CourseError
-from helpers.pricing import base_model_of
+from helpers.model_catalog import encoding_name_for
 
 # Chat formatting adds a few tokens around each message, and primes the reply.
 TOKENS_PER_MESSAGE = 3
@@ -26,31 +26,12 @@ MIN_TARGET_EXAMPLES = 100
 MAX_TARGET_EXAMPLES = 25_000
 MIN_DEFAULT_EPOCHS = 1
 MAX_DEFAULT_EPOCHS = 25
-
-# The longest example each chat model trains on; longer ones are truncated.
-TRAINING_TOKEN_LIMITS = {
-    "gpt-4o-mini": 65_536,
-    "gpt-4o": 65_536,
-    "gpt-4.1": 65_536,
-    "gpt-3.5-turbo": 16_385,
-}
+# The epochs a job may ask for.
+MIN_EPOCHS, MAX_EPOCHS = 1, 50
 
 
 class EncodingUnavailable(CourseError):
     """tiktoken could not load an encoding (no cached copy and no network)."""
-
-
-def encoding_name_for(model: str) -> str:
-    """The tokenizer a model uses: `o200k_base` for gpt-4o and later, else `cl100k_base`."""
-    base = base_model_of(model)
-    if base.startswith(("gpt-3.5", "gpt-4-", "babbage-002", "davinci-002")) or base == "gpt-4":
-        return "cl100k_base"
-    if base.startswith(("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4")):
-        return "o200k_base"
-    try:
-        return tiktoken.encoding_name_for_model(base)
-    except KeyError:
-        return "o200k_base"
 
 
 @functools.cache
@@ -109,7 +90,7 @@ def count_prompt_completion(prompt: str, completion: str, model: str) -> int:
 def default_epochs(n_examples: int) -> int:
     """The epochs a job with `n_epochs: "auto"` trains for, by OpenAI's rule."""
     if n_examples <= 0:
-        raise ValueError("A training file needs at least one example")
+        raise CourseError("A training file needs at least one example.")
     if n_examples * TARGET_EPOCHS < MIN_TARGET_EXAMPLES:
         return min(MAX_DEFAULT_EPOCHS, MIN_TARGET_EXAMPLES // n_examples)
     if n_examples * TARGET_EPOCHS > MAX_TARGET_EXAMPLES:
@@ -117,13 +98,18 @@ def default_epochs(n_examples: int) -> int:
     return TARGET_EPOCHS
 
 
-def training_token_limit(model: str) -> int | None:
-    """The per-example training limit of a chat model, or None where none is published."""
-    base = base_model_of(model)
-    for prefix in sorted(TRAINING_TOKEN_LIMITS, key=len, reverse=True):
-        if base.startswith(prefix):
-            return TRAINING_TOKEN_LIMITS[prefix]
-    return None
+def checked_epochs(n_epochs) -> int:
+    """`n_epochs` as a whole number the API accepts, or a plain error saying what it accepts."""
+    if isinstance(n_epochs, str) and n_epochs.strip().isdigit():
+        n_epochs = int(n_epochs)
+    if isinstance(n_epochs, bool) or not isinstance(n_epochs, int):
+        raise CourseError(f'The epochs must be a whole number or "auto", not {n_epochs!r}.')
+    if not MIN_EPOCHS <= n_epochs <= MAX_EPOCHS:
+        raise CourseError(
+            f"The epochs must be between {MIN_EPOCHS} and {MAX_EPOCHS} (what the API accepts), "
+            f"not {n_epochs}."
+        )
+    return n_epochs
 
 
 def _as_text(value) -> str:

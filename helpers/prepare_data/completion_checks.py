@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from helpers.prepare_data.errors import InputFileError
+from helpers.errors import InputFileError
+from helpers.model_catalog import COMPLETION_MODELS, price_per_1m
 from helpers.prepare_data.readers import Table
-from helpers.pricing import price_per_1m
 
 FIELDS = ("prompt", "completion")
 MIN_EXAMPLES = 100
@@ -29,7 +29,6 @@ MIN_COMPLETION_PREFIX_TO_REMOVE = 5
 CLASSIFICATION_RATIO = 3  # classification: fewer than n/3 distinct completions
 SEPARATORS = (" ->", "\n\n###\n\n", "\n\n===\n\n", "\n\n---\n\n", "\n\n===>\n\n", "\n\n--->\n\n")
 ENDINGS = ("\n", ".", " END", "***", "+++", "&&&", "$$$", "@@@", "%%%")
-COMPLETION_MODELS = ("babbage-002", "davinci-002")
 
 CLASSIFICATION = "classification"
 OPEN_ENDED = "open-ended generation"

@@ -1,45 +1,19 @@
-"""The base models the simulator knows: the ones OpenAI lets you fine-tune, and their aliases."""
+"""The simulator's side of the model catalogue (`helpers.model_catalog`): its organization, the
+base models as `/v1/models` lists them, and the names of the models it fine-tunes."""
 
 from __future__ import annotations
 
-from helpers.pricing import ALIASES
+from helpers.model_catalog import MODELS, data_format, snapshot_of
+
+__all__ = ["data_format", "snapshot_of"]  # read here by the simulator's modules
 
 # The organization every job and fine-tuned model belongs to here.
 ORGANIZATION = "offline-simulator"
 ORGANIZATION_ID = "org-offline-simulator"
 
-# Snapshot -> (creation time, owner) as the real /v1/models lists them.
-SNAPSHOTS = {
-    "babbage-002": (1692634615, "system"),
-    "davinci-002": (1692634301, "system"),
-    "gpt-3.5-turbo-0125": (1706048358, "system"),
-    "gpt-4o-mini-2024-07-18": (1721172717, "system"),
-    "gpt-4o-2024-08-06": (1722814719, "system"),
-    "gpt-4.1-2025-04-14": (1744315746, "system"),
-    "gpt-4.1-mini-2025-04-14": (1744317547, "system"),
-    "gpt-4.1-nano-2025-04-14": (1744321025, "system"),
-}
-ALIAS_CREATED = {
-    "gpt-3.5-turbo": (1677610602, "openai"),
-    "gpt-4o-mini": (1721172741, "system"),
-    "gpt-4o": (1715367049, "system"),
-    "gpt-4.1": (1744316542, "system"),
-    "gpt-4.1-mini": (1744318173, "system"),
-    "gpt-4.1-nano": (1744321707, "system"),
-}
-# Models trained on prompt/completion pairs and served by the legacy completions endpoint.
-COMPLETION_MODELS = ("babbage-002", "davinci-002")
-
-
-def snapshot_of(name: str) -> str | None:
-    """`gpt-4o-mini` -> `gpt-4o-mini-2024-07-18`; None for a model that cannot be fine-tuned."""
-    name = ALIASES.get(name, name)
-    return name if name in SNAPSHOTS else None
-
-
-def data_format(snapshot: str) -> str:
-    """ "completion" (prompt/completion lines) or "chat" (messages lines)."""
-    return "completion" if snapshot in COMPLETION_MODELS else "chat"
+# Snapshot or alias -> (creation time, owner) as the real /v1/models lists them.
+SNAPSHOTS = {m.snapshot: (m.created, m.owned_by) for m in MODELS.values()}
+ALIAS_CREATED = {m.alias: (m.alias_created, m.alias_owned_by) for m in MODELS.values() if m.alias}
 
 
 def model_object(model_id: str, created: int, owned_by: str) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from helpers.pricing import base_model_of
+from helpers.model_catalog import base_model_of
 from helpers.simulator import catalog
 from helpers.simulator.errors import APIError, invalid
 from helpers.simulator.files import get_file

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 
-from helpers.pricing import base_model_of
+from helpers.model_catalog import base_model_of
 from helpers.simulator import catalog, lifecycle
 from helpers.simulator.files import get_file
 from helpers.simulator.hyperparameters import resolve
