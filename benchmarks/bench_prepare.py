@@ -20,9 +20,9 @@ from pathlib import Path
 
 from helpers.chat_conversion import completions_to_chat
 from helpers.datasets import sports_table
+from helpers.jsonl_lines import write_jsonl
 from helpers.limericks import write_chat_files
 from helpers.prepare_data import prepare_completions_file, validate_chat_file
-from helpers.prepare_data.output_files import write_jsonl
 
 TARGET_SECONDS = 1.0
 RUNS = 3

@@ -1,11 +1,14 @@
-"""Read a JSONL file one line at a time, turning every way a line can be broken into a message.
+"""JSONL files: the course's one reader and one writer.
 
-`iter_jsonl` yields `(line_number, value)` where value is the parsed JSON, or a `LineError` saying
-what is wrong with that line. It never raises on the content it reads: a UTF-8 byte-order mark,
-Windows line endings and blank lines are accepted (and counted in `ReadNotes`); invalid UTF-8,
-invalid JSON, `NaN`, nesting too deep for the parser and lines over a size limit become
-`LineError`s. Lines are read with a bounded buffer, so an enormous line costs no more memory
-than the limit.
+`read_jsonl` gives a file's objects, or stops at the first broken line with an `InputFileError`
+naming the file and the line. `write_jsonl` writes a file whole or not at all.
+
+Underneath, `iter_jsonl` yields `(line_number, value)` where value is the parsed JSON, or a
+`LineError` saying what is wrong with that line. It never raises on the content it reads: a
+UTF-8 byte-order mark, Windows line endings and blank lines are accepted (and counted in
+`ReadNotes`); invalid UTF-8, invalid JSON, `NaN`, a lone UTF-16 surrogate (`"\\ud800"`, not
+text), nesting too deep for the parser and lines over a size limit become `LineError`s. Lines are
+read with a bounded buffer, so an enormous line costs no more memory than the limit.
 """
 
 from __future__ import annotations
@@ -13,21 +16,27 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from helpers.atomic import write_text_atomically
+from helpers.errors import InputFileError, require_file
 
 BOM = b"\xef\xbb\xbf"
 # Far above any real training example (65,536 tokens is about 300 kB of text; a few images
 # in base64 are a few MB), far below what would strain memory.
 MAX_LINE_BYTES = 16 * 1024 * 1024
 _SKIP_CHUNK = 1024 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True)
 class LineError:
-    code: str  # invalid_utf8, invalid_json, too_deep, line_too_long
+    code: str  # invalid_utf8, invalid_json, invalid_unicode, too_deep, line_too_long
     message: str
 
 
@@ -39,6 +48,30 @@ class ReadNotes:
     blank_lines: int = 0
     crlf_lines: int = 0
     bom: bool = False
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    """Every object of a JSONL file, in order; the first broken line raises `InputFileError`."""
+    path = Path(path)
+    require_file(path)
+    found = []
+    for number, value in iter_jsonl(path):
+        if isinstance(value, LineError):
+            raise InputFileError(path, value.message, line=number)
+        if not isinstance(value, dict):
+            raise InputFileError(path, f"is {type(value).__name__}, not a JSON object", line=number)
+        found.append(value)
+    return found
+
+
+def jsonl_text(records: Iterable[Mapping]) -> str:
+    """One JSON object a line, non-ASCII characters as they are."""
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+
+
+def write_jsonl(path: str | os.PathLike, records: Iterable[Mapping]) -> Path:
+    """Write `records` as a JSONL file, whole or not at all; returns its path."""
+    return write_text_atomically(path, jsonl_text(records))
 
 
 def iter_jsonl(
@@ -67,7 +100,7 @@ def iter_jsonl(
 def parse_json_line(text: str) -> object:
     """One line's JSON value, or a `LineError`. Strict JSON: NaN and Infinity are refused."""
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         return LineError("invalid_json", f"is not valid JSON: {exc.msg} (column {exc.colno})")
     except _NonJsonConstant as exc:
@@ -76,6 +109,30 @@ def parse_json_line(text: str) -> object:
         return LineError(
             "too_deep", "is nested too deeply to parse (lists or objects inside each other)"
         )
+    if _ESCAPED_SURROGATE.search(text):
+        surrogate = lone_surrogate(value)
+        if surrogate:
+            return LineError(
+                "invalid_unicode",
+                f"holds {surrogate}, half of a UTF-16 pair and not a character on its own; "
+                "write the whole character, or remove it",
+            )
+    return value
+
+
+def lone_surrogate(value) -> str | None:
+    """The first lone surrogate in a parsed JSON value's text (`"\\ud800"`), or None."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        return f"\\u{ord(found.group()):04x}" if found else None
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list):
+        for item in value:
+            surrogate = lone_surrogate(item)
+            if surrogate:
+                return surrogate
+    return None
 
 
 def _iter_stream(stream: BinaryIO, limit: int, notes: ReadNotes) -> Iterator[tuple[int, object]]:

@@ -11,12 +11,11 @@ writes the chat files into OUT_DIR (from the course's limericks, or from a file 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
-from helpers.atomic import write_text_atomically
-from helpers.errors import CourseError
+from helpers.errors import CourseError, InputFileError, require_file
+from helpers.jsonl_lines import LineError, iter_jsonl, write_jsonl
 from helpers.paths import DATA_DIR
 
 LIMERICKS_JSONL = DATA_DIR / "limericks" / "limericks.jsonl"
@@ -56,53 +55,44 @@ FILE_NAMES = {
 FIELDS = {"number": int, "symbol": str, "name": str, "facts": dict, "limerick": str}
 
 
-class LimerickDataError(CourseError):
+class LimerickDataError(InputFileError):
     """A limericks file that cannot be used, with the file, line and field to fix."""
 
 
-def _check_entry(entry, where: str) -> None:
+def _check_entry(entry, path: Path, line: int) -> None:
     if not isinstance(entry, dict):
-        raise LimerickDataError(f"{where}: expected a JSON object, found {type(entry).__name__}.")
+        raise LimerickDataError(path, f"is {type(entry).__name__}, not a JSON object", line)
     for field, kind in FIELDS.items():
         if field not in entry:
-            raise LimerickDataError(f"{where}: field {field!r} is missing.")
+            raise LimerickDataError(path, "is missing", line, field)
         value = entry[field]
         if not isinstance(value, kind) or isinstance(value, bool):
             raise LimerickDataError(
-                f"{where}: field {field!r} must be {kind.__name__}, not {type(value).__name__}."
+                path, f"must be {kind.__name__}, not {type(value).__name__}", line, field
             )
     if not 1 <= entry["number"] <= 118:
-        raise LimerickDataError(f"{where}: field 'number' must be 1-118, not {entry['number']}.")
+        raise LimerickDataError(path, f"must be 1-118, not {entry['number']}", line, "number")
     if not entry["limerick"].strip():
-        raise LimerickDataError(f"{where}: field 'limerick' is empty.")
+        raise LimerickDataError(path, "is empty", line, "limerick")
 
 
 def load_limericks(path: str | Path = LIMERICKS_JSONL) -> list[dict]:
     """Every entry of a limericks file, checked, in file order. The file is only read."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LimerickDataError(f"{path}: cannot be read as UTF-8 text ({exc}).") from None
+    require_file(path)
     found, seen = [], {}
-    for line_number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}, line {line_number}"
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LimerickDataError(f"{where}: not valid JSON ({exc.msg}).") from None
-        _check_entry(entry, where)
-        if entry["number"] in seen:
-            raise LimerickDataError(
-                f"{where}: field 'number': element {entry['number']} is already on line "
-                f"{seen[entry['number']]}."
-            )
-        seen[entry["number"]] = line_number
+    for line, entry in iter_jsonl(path):
+        if isinstance(entry, LineError):
+            raise LimerickDataError(path, entry.message, line)
+        _check_entry(entry, path, line)
+        number = entry["number"]
+        if number in seen:
+            message = f"element {number} is already on line {seen[number]}"
+            raise LimerickDataError(path, message, line, "number")
+        seen[number] = line
         found.append(entry)
     if not found:
-        raise LimerickDataError(f"{path}: holds no limericks.")
+        raise LimerickDataError(path, "holds no limericks")
     return found
 
 
@@ -124,7 +114,7 @@ def chat_example(entry: dict) -> dict:
 def entries(part: str, limericks: list[dict] | None = None) -> list[dict]:
     """The entries of one part of the split ("train", "validation", "test"), by atomic number."""
     if part not in SPLIT:
-        raise ValueError(f"unknown part {part!r}: one of {', '.join(SPLIT)}")
+        raise CourseError(f"Unknown part {part!r}: one of {', '.join(SPLIT)}.")
     wanted = set(SPLIT[part])
     chosen = [e for e in (limericks or load_limericks()) if e["number"] in wanted]
     return sorted(chosen, key=lambda e: e["number"])
@@ -161,13 +151,7 @@ def write_chat_files(out_dir: str | Path, limericks: list[dict] | None = None) -
         "valid": [chat_example(e) for e in entries("validation", limericks)],
         "test": held_out_questions(limericks),
     }
-    return {
-        key: write_text_atomically(
-            out_dir / FILE_NAMES[key],
-            "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows[key]),
-        )
-        for key in FILE_NAMES
-    }
+    return {key: write_jsonl(out_dir / FILE_NAMES[key], rows[key]) for key in FILE_NAMES}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         limericks = load_limericks(args[1]) if len(args) == 2 else None
         written = write_chat_files(args[0], limericks)
-    except (LimerickDataError, OSError) as exc:
+    except (InputFileError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for key, path in written.items():

@@ -225,14 +225,14 @@ GOOD = json.dumps({"number": 1, "symbol": "H", "name": "Hydrogen", "facts": {}, 
 @pytest.mark.parametrize(
     ("lines", "message"),
     [
-        ([GOOD, "", "{not json"], "line 3: not valid JSON"),
-        ([GOOD, "[1, 2]"], "line 2: expected a JSON object, found list"),
-        ([GOOD.replace('"limerick": "x"', '"poem": "x"')], "line 1: field 'limerick' is missing"),
-        ([GOOD.replace('"number": 1', '"number": "1"')], "line 1: field 'number' must be int"),
-        ([GOOD.replace('"number": 1', '"number": true')], "line 1: field 'number' must be int"),
-        ([GOOD.replace('"number": 1', '"number": 119')], "line 1: field 'number' must be 1-118"),
-        ([GOOD.replace('"x"', '"  "')], "line 1: field 'limerick' is empty"),
-        ([GOOD, GOOD], "line 2: field 'number': element 1 is already on line 1"),
+        ([GOOD, "", "{not json"], "line 3: is not valid JSON"),
+        ([GOOD, "[1, 2]"], "line 2: is list, not a JSON object"),
+        ([GOOD.replace('"limerick": "x"', '"poem": "x"')], 'line 1, field "limerick": is missing'),
+        ([GOOD.replace('"number": 1', '"number": "1"')], 'line 1, field "number": must be int'),
+        ([GOOD.replace('"number": 1', '"number": true')], 'line 1, field "number": must be int'),
+        ([GOOD.replace('"number": 1', '"number": 119')], 'line 1, field "number": must be 1-118'),
+        ([GOOD.replace('"x"', '"  "')], 'line 1, field "limerick": is empty'),
+        ([GOOD, GOOD], 'line 2, field "number": element 1 is already on line 1'),
         (["", "  "], "holds no limericks"),
     ],
 )
@@ -241,14 +241,14 @@ def test_bad_files_are_named_with_line_and_field_and_left_unchanged(tmp_path, li
     before = path.read_bytes()
     with pytest.raises(LimerickDataError) as caught:
         load_limericks(path)
-    assert str(path) in str(caught.value) and message in str(caught.value)
+    assert str(caught.value).startswith("mine.jsonl") and message in str(caught.value)
     assert path.read_bytes() == before
 
 
 def test_a_file_that_is_not_utf8_is_refused(tmp_path):
     path = tmp_path / "latin1.jsonl"
     path.write_bytes(GOOD.replace("Hydrogen", "Hydrog\xe8ne").encode("latin-1") + b"\n")
-    with pytest.raises(LimerickDataError, match="cannot be read as UTF-8"):
+    with pytest.raises(LimerickDataError, match="is not valid UTF-8"):
         load_limericks(path)
 
 
@@ -258,7 +258,7 @@ def test_command_writes_the_files_or_explains_without_a_traceback(tmp_path, caps
     bad = write_lines(tmp_path / "bad.jsonl", [GOOD, "{oops"])
     assert main([str(tmp_path / "out2"), str(bad)]) == 1
     err = capsys.readouterr().err
-    assert f"{bad}, line 2: not valid JSON" in err and "Traceback" not in err
+    assert "bad.jsonl, line 2: is not valid JSON" in err and "Traceback" not in err
     assert not (tmp_path / "out2").exists()
     assert main([]) == 2
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from helpers.jsonl_lines import read_jsonl, write_jsonl
 from helpers.paths import REPO_ROOT, SHARED_DIR
 from helpers.prepare_data import InputFileError, output_files, prepare_completions_file
 from helpers.prepare_data import completion_checks as checks
@@ -30,15 +30,6 @@ WALKTHROUGH_VALID_START = [
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def write_jsonl(path: Path, rows) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 # --- the acceptance run: 20 Newsgroups, built as notebook 01 builds it ------------------------
@@ -114,7 +105,7 @@ def test_tokens_and_cost_are_counted_exactly(prepared):
     assert estimate.tokens_in_file == separate
     assert (estimate.n_epochs, estimate.encoding) == (3, "cl100k_base")
     assert estimate.billed_tokens == 3 * separate
-    assert estimate.cost == pytest.approx(3 * separate * 0.40 / 1e6)
+    assert estimate.dollars == pytest.approx(3 * separate * 0.40 / 1e6)
     assert f"{separate:,} in 948 examples" in prepared.text
 
 
@@ -238,7 +229,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
 
 def test_files_appear_with_ordinary_permissions(tmp_path):
     target = tmp_path / "x.jsonl"
-    output_files.write_jsonl(target, [{"prompt": "é", "completion": " b"}])
+    write_jsonl(target, [{"prompt": "é", "completion": " b"}])
     assert target.read_text(encoding="utf-8") == '{"prompt": "é", "completion": " b"}\n'
     umask = os.umask(0)
     os.umask(umask)

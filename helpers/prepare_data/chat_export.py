@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers.chat_conversion import completions_to_chat
+from helpers.errors import display_name
+from helpers.jsonl_lines import write_jsonl
 from helpers.prepare_data import completion_checks as checks
 from helpers.prepare_data.completions import necessary_fixes
 from helpers.prepare_data.conversation import Conversation
-from helpers.prepare_data.errors import display_name
-from helpers.prepare_data.output_files import prepared_paths, write_jsonl
+from helpers.prepare_data.output_files import prepared_paths
 from helpers.prepare_data.readers import read_table
 
 # Endings that only mark where a completion stops; a final "." is part of the text.

@@ -1,15 +1,12 @@
-"""Writing prepared files: new names that never overwrite, and files written whole or not at all."""
+"""Writing prepared files: new names that never overwrite, all of them or none."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from helpers.prepare_data.errors import InputFileError
+from helpers.errors import InputFileError
+from helpers.jsonl_lines import write_jsonl
 
 
 def prepared_paths(
@@ -33,52 +30,16 @@ def prepared_paths(
 def write_jsonl_files(files: Mapping[Path, Iterable[Mapping]]) -> None:
     """Write each path's records as JSONL: all the files appear, complete, or none does.
 
-    Each file is written to a hidden temporary file in its own folder and renamed into place
-    once every file is complete, so a reader never sees half a file.
+    Each file is written whole (`write_jsonl`); should a later one fail, or the run be stopped,
+    the ones already written are removed.
     """
-    written: dict[Path, str] = {}
     placed: list[Path] = []
     try:
         for path, records in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            written[path] = _write_temporary(path, records)
-        for path, temporary in written.items():
             if path.exists():
                 raise InputFileError(path, "appeared while it was being written; nothing written")
-            os.replace(temporary, path)
-            placed.append(path)
+            placed.append(write_jsonl(path, records))
     except BaseException:
-        for temporary in written.values():
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
         for path in placed:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
+            path.unlink(missing_ok=True)
         raise
-
-
-def write_jsonl(path: Path, records: Iterable[Mapping]) -> None:
-    write_jsonl_files({Path(path): records})
-
-
-def _write_temporary(path: Path, records: Iterable[Mapping]) -> str:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; give the usual mode
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as f:
-            for record in records:
-                f.write(json.dumps(record, ensure_ascii=False))
-                f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    return temporary
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

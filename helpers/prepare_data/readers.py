@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.jsonl_lines import MAX_LINE_BYTES, LineError, ReadNotes, iter_jsonl
-from helpers.prepare_data.errors import InputFileError
+from helpers.errors import InputFileError, require_file
+from helpers.jsonl_lines import MAX_LINE_BYTES, LineError, ReadNotes, iter_jsonl, lone_surrogate
 from helpers.training_format import guess_format
 
 FORMATS = {
@@ -51,9 +51,7 @@ class Table:
 
 def read_table(path: Path | str) -> Table:
     path = Path(path)
-    if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise InputFileError(path, what)
+    require_file(path)
     extension = path.suffix.lower()
     if extension not in FORMATS:
         known = ", ".join(sorted(FORMATS))
@@ -71,13 +69,14 @@ def read_table(path: Path | str) -> Table:
 
 
 def sniff_format(path: Path | str) -> str:
-    """The format of a JSON(L) file's first example: chat, preference, or else completion."""
+    """The format of a JSON(L) file's first readable example: chat, preference, or completion."""
     path = Path(path)
     if path.suffix.lower() not in (".json", ".jsonl") or not path.is_file():
         return "completion"
     with path.open("rb") as stream:
         for _, value in iter_jsonl(stream):
-            return guess_format(value) or "completion"
+            if not isinstance(value, LineError):  # a broken line says nothing of the format
+                return guess_format(value) or "completion"
     return "completion"
 
 
@@ -176,6 +175,11 @@ def _json_document_table(path: Path, data: bytes, named: str) -> Table:
         raise InputFileError(path, message, line=exc.lineno) from None
     except RecursionError:
         raise InputFileError(path, "is nested too deeply to parse") from None
+    surrogate = lone_surrogate(document)
+    if surrogate:
+        raise InputFileError(
+            path, f"holds {surrogate}, half of a UTF-16 pair and not a character on its own"
+        )
     if document == [] or document == {}:
         raise InputFileError(path, "holds no examples (an empty JSON document)")
     if isinstance(document, list):

@@ -1,13 +1,22 @@
-"""The shared JSONL line reader: real files' quirks read, broken lines reported by number."""
+"""The one JSONL reader and writer: real files' quirks read, broken lines reported by number."""
 
 from __future__ import annotations
 
 import io
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.jsonl_lines import MAX_LINE_BYTES, LineError, ReadNotes, iter_jsonl
+from helpers.errors import InputFileError
+from helpers.jsonl_lines import (
+    MAX_LINE_BYTES,
+    LineError,
+    ReadNotes,
+    iter_jsonl,
+    read_jsonl,
+    write_jsonl,
+)
 
 
 def read(source, **kwargs):
@@ -77,3 +86,48 @@ def test_no_bytes_make_the_reader_raise(data):
     assert numbers == sorted(set(numbers))
     assert all(1 <= n <= notes.lines for n in numbers)
     assert notes.lines == len(data.split(b"\n")) - (1 if data.endswith(b"\n") else 0) or not data
+
+
+def test_a_lone_surrogate_is_a_broken_line_and_a_pair_is_a_character():
+    lines, _ = read(b'{"a": "x\\ud800y"}\n{"b": ["\\uDC00"]}\n{"c": "\\ud83d\\ude00"}\n')
+    assert [v.code for _, v in lines[:2]] == ["invalid_unicode", "invalid_unicode"]
+    assert "\\ud800" in lines[0][1].message
+    assert lines[2] == (3, {"c": "\U0001f600"})
+
+
+def test_read_jsonl_names_the_file_and_line_of_what_it_cannot_read(tmp_path):
+    path = tmp_path / "data.jsonl"
+    path.write_text('{"a": 1}\n\n{"b": 2}\n', encoding="utf-8")
+    assert read_jsonl(path) == [{"a": 1}, {"b": 2}]
+    for content, problem in [
+        ('{"a": 1}\n{"b": \n', "data.jsonl, line 2: is not valid JSON"),
+        ('{"a": 1}\n[1, 2]\n', "data.jsonl, line 2: is list, not a JSON object"),
+        ('{"a": "\\udfff"}\n', "data.jsonl, line 1: holds \\udfff"),
+    ]:
+        path.write_text(content, encoding="utf-8")
+        with pytest.raises(InputFileError) as caught:
+            read_jsonl(path)
+        assert str(caught.value).startswith(problem)
+    with pytest.raises(InputFileError, match="missing.jsonl: does not exist"):
+        read_jsonl(tmp_path / "missing.jsonl")
+    with pytest.raises(InputFileError, match="is a folder"):
+        read_jsonl(tmp_path)
+
+
+def test_write_jsonl_writes_what_read_jsonl_reads_and_leaves_no_scraps(tmp_path):
+    rows = [{"prompt": "é ->", "completion": " ok"}, {"messages": [{"role": "user"}]}]
+    path = write_jsonl(tmp_path / "out" / "rows.jsonl", rows)
+    assert (
+        path.read_text(encoding="utf-8").splitlines()[0]
+        == '{"prompt": "é ->", "completion": " ok"}'
+    )
+    assert read_jsonl(path) == rows
+
+    def broken():
+        yield rows[0]
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        write_jsonl(path, broken())
+    assert read_jsonl(path) == rows  # the old file, whole
+    assert sorted(p.name for p in path.parent.iterdir()) == ["rows.jsonl"]
