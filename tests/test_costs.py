@@ -1,8 +1,13 @@
+"""The one training estimate (billed tokens, epochs, prices) and the cost guard built on it."""
+
 import json
 
 import pytest
 
 from helpers import costs, tokens
+from helpers.costs import estimate_training
+from helpers.errors import CourseError, InputFileError
+from helpers.model_catalog import UnknownModel
 
 
 @pytest.fixture
@@ -19,6 +24,74 @@ def chat_file(tmp_path):
     return path
 
 
+# --- the estimate -----------------------------------------------------------------------------
+
+
+def test_default_epochs_follow_openais_rule():
+    assert estimate_training([10] * 10, "gpt-4o-mini").n_epochs == 10  # 100 // 10
+    assert estimate_training([10] * 2, "gpt-4o-mini").n_epochs == 25  # min(25, 50)
+    assert estimate_training([10] * 34, "gpt-4o-mini").n_epochs == 3
+    assert estimate_training([1] * 10_000, "gpt-4o-mini").n_epochs == 2  # 25000 // 10000
+    assert estimate_training([10] * 34, "gpt-4o-mini", n_epochs="auto").epochs_from_rule
+
+
+def test_billed_tokens_cap_each_example_at_the_models_training_limit():
+    estimate = estimate_training([100, 70_000], "gpt-4o-mini", n_epochs=2)
+    assert estimate.tokens_in_file == 70_100
+    assert estimate.tokens_per_epoch == 100 + 65_536
+    assert estimate.billed_tokens == 131_272
+    assert estimate.dollars == pytest.approx(131_272 * 3.00 / 1e6)
+    assert not estimate.epochs_from_rule and estimate.prices_as_of
+    # babbage-002 has no published limit: every token is billed.
+    assert estimate_training([70_000], "babbage-002", n_epochs=1).tokens_per_epoch == 70_000
+
+
+def test_a_file_with_a_long_chat_example_is_billed_as_training_cuts_it(tmp_path):
+    long_text = "neon " * 70_000
+    path = tmp_path / "long.jsonl"
+    example = {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": ""}]}
+    example["messages"][1]["content"] = long_text
+    path.write_text(json.dumps(example) + "\n", encoding="utf-8")
+    estimate = costs.estimate_training_cost(path, "gpt-4o-mini", n_epochs=1)
+    assert estimate.tokens_in_file > 65_536 == estimate.tokens_per_epoch
+
+
+def test_prices_come_from_the_dated_table_unless_given():
+    assert estimate_training([1000], "babbage-002", n_epochs=1).price_per_1m == 0.40
+    assert estimate_training([1000], "ft:gpt-4.1-nano-2025-04-14:org::x").price_per_1m == 1.50
+    given = estimate_training([1_000_000], "davinci-002", n_epochs=1, prices={"davinci-002": 1})
+    assert (given.dollars, given.prices_as_of) == (1.0, None)
+    # A price given for one model leaves the others to the dated table.
+    other = estimate_training([1_000_000], "babbage-002", n_epochs=1, prices={"davinci-002": 1})
+    assert (other.dollars, other.prices_as_of) == (0.40, "2026-11-01")
+    with pytest.raises(UnknownModel, match="No training price known"):
+        estimate_training([1], "gpt-9")
+    with pytest.raises(CourseError, match="at least one example"):
+        estimate_training([], "gpt-4o-mini")
+
+
+@pytest.mark.parametrize("epochs", [0, 51, 10**12, -1, 2.5, True, "many"])
+def test_epochs_outside_what_the_api_accepts_are_refused(epochs):
+    with pytest.raises(CourseError, match="epochs must be"):
+        estimate_training([10], "gpt-4o-mini", n_epochs=epochs)
+
+
+def test_the_description_reads_well():
+    assert "$0.06 at" in estimate_training([750], "gpt-4o-mini", n_epochs=25).describe()[3]
+    estimate = estimate_training([50, 25], "gpt-4o-mini-2024-07-18")
+    assert estimate.describe() == [
+        "- Tokens: 75 in 2 examples, counted exactly with o200k_base (the encoding of "
+        "gpt-4o-mini-2024-07-18)",
+        "- Epochs: 25 (OpenAI's default for this many examples)",
+        "- Billed tokens: 75 per epoch x 25 epochs = 1,875",
+        "- Training cost: $0.0056 at $3.00 per 1M training tokens (as of 2026-11-01)",
+    ]
+    assert str(estimate) == (
+        "2 examples, 75 tokens x 25 epochs = 1,875 billed tokens; gpt-4o-mini-2024-07-18 at "
+        "$3.00 per 1M tokens: $0.0056 (prices of 2026-11-01)"
+    )
+
+
 def test_estimate_counts_every_token_of_every_epoch(chat_file):
     estimate = costs.estimate_training_cost(chat_file, "gpt-4o-mini-2024-07-18")
     one = json.loads(chat_file.read_text().splitlines()[0])["messages"]
@@ -26,6 +99,21 @@ def test_estimate_counts_every_token_of_every_epoch(chat_file):
     # 20 examples x 3 epochs < 100 example-epochs, so "auto" trains min(25, 100 // 20) epochs.
     assert estimate.n_epochs == 5
     assert estimate.dollars == pytest.approx(estimate.billed_tokens * 3.00 / 1e6)
+
+
+def test_a_broken_line_is_named_not_a_json_traceback(chat_file):
+    with chat_file.open("a", encoding="utf-8") as f:
+        f.write('{"messages": [\n')
+    with pytest.raises(InputFileError, match=r"train\.jsonl, line 21: is not valid JSON"):
+        costs.estimate_training_cost(chat_file, "gpt-4o-mini")
+
+
+def test_a_missing_file_is_named(tmp_path):
+    with pytest.raises(InputFileError, match="nope.jsonl: does not exist"):
+        costs.estimate_training_cost(tmp_path / "nope.jsonl", "gpt-4o-mini")
+
+
+# --- the cost guard ---------------------------------------------------------------------------
 
 
 def test_simulator_never_refuses(chat_file, monkeypatch, capsys):
@@ -50,7 +138,17 @@ def test_paid_backend_allows_a_cheap_job(chat_file, monkeypatch, capsys):
     assert "within your limit of $1.00" in capsys.readouterr().out
 
 
-def test_a_limit_that_is_not_a_number_is_explained(monkeypatch):
-    monkeypatch.setenv("TUTORIAL_MAX_COST_USD", "ten dollars")
-    with pytest.raises(costs.CourseError, match="not a number"):
+@pytest.mark.parametrize("raw", ["ten dollars", "nan", "NaN", "inf", "-inf", "-1", "1e400"])
+def test_a_limit_that_is_not_an_amount_of_dollars_is_refused(raw, monkeypatch, chat_file):
+    monkeypatch.setenv("TUTORIAL_MAX_COST_USD", raw)
+    with pytest.raises(CourseError, match="is not an amount of dollars"):
         costs.max_cost_usd()
+    with pytest.raises(CourseError, match="is not an amount of dollars"):
+        costs.check_training_cost(chat_file, "gpt-4o-2024-08-06", n_epochs=50, backend="openai")
+
+
+def test_a_limit_of_zero_refuses_every_paid_job(monkeypatch, chat_file):
+    monkeypatch.setenv("TUTORIAL_MAX_COST_USD", "0")
+    assert costs.max_cost_usd() == 0
+    with pytest.raises(costs.CostLimitExceeded):
+        costs.check_training_cost(chat_file, "gpt-4o-mini", backend="openai")

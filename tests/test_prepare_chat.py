@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.chat_conversion import completions_to_chat
+from helpers.errors import CourseError
 from helpers.prepare_data import chat_report as chat_report_module
 from helpers.prepare_data import convert_completions_file, validate_chat_file
 from helpers.prepare_data.command import main
@@ -78,7 +79,7 @@ def test_exact_token_statistics(tmp_path, tiktoken):
     assert estimate.tokens_in_file == estimate.tokens_per_epoch == sum(totals)
     assert estimate.n_epochs == 25  # 3 examples: min(25, 100 // 3)
     assert estimate.billed_tokens == 25 * sum(totals)
-    assert estimate.cost == pytest.approx(25 * sum(totals) * 3.00 / 1e6)
+    assert estimate.dollars == pytest.approx(25 * sum(totals) * 3.00 / 1e6)
     assert "- No errors found: every line is a valid example." in report.text
     assert f"- Billed tokens: {sum(totals):,} per epoch x 25 epochs" in report.text
 
@@ -191,7 +192,7 @@ def test_completions_to_chat():
     assert [m["role"] for m in plain[0]["messages"]] == ["user", "assistant"]
     assert plain[0]["messages"][1]["content"] == " baseball"
     assert all(check_chat_example(e) == [] for e in examples + plain)
-    with pytest.raises(ValueError, match="Row 0 has no 'completion'"):
+    with pytest.raises(CourseError, match="Row 0 has no 'completion'"):
         completions_to_chat([{"prompt": "x"}])
 
 

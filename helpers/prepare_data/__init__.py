@@ -6,20 +6,17 @@ statistics. See README.md beside this file.
 """
 
 from helpers.chat_conversion import completions_to_chat
+from helpers.errors import InputFileError
 from helpers.prepare_data.chat_export import convert_completions_file
 from helpers.prepare_data.chat_report import ChatFileReport, validate_chat_file
 from helpers.prepare_data.completions import PreparationReport, prepare_completions_file
-from helpers.prepare_data.errors import InputFileError
-from helpers.prepare_data.estimate import TrainingEstimate, estimate_training
 
 __all__ = [
     "ChatFileReport",
     "InputFileError",
     "PreparationReport",
-    "TrainingEstimate",
     "completions_to_chat",
     "convert_completions_file",
-    "estimate_training",
     "prepare_completions_file",
     "validate_chat_file",
 ]

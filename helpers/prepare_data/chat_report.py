@@ -15,18 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.costs import TrainingEstimate, estimate_training
+from helpers.errors import display_name, require_file
 from helpers.jsonl_lines import LineError, ReadNotes, iter_jsonl
+from helpers.model_catalog import base_model_of, training_token_limit
 from helpers.prepare_data.conversation import Conversation
-from helpers.prepare_data.errors import InputFileError, display_name
-from helpers.prepare_data.estimate import TrainingEstimate, estimate_training
 from helpers.prepare_data.readers import check_is_text
-from helpers.pricing import base_model_of
-from helpers.tokens import (
-    EncodingUnavailable,
-    count_assistant_tokens,
-    count_messages,
-    training_token_limit,
-)
+from helpers.tokens import EncodingUnavailable, count_assistant_tokens, count_messages
 from helpers.training_format import check_chat_example, check_preference_example, guess_format
 
 DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
@@ -173,8 +168,7 @@ def validate_chat_file(
 
 
 def _read_bytes(path: Path) -> bytes:
-    if not path.is_file():
-        raise InputFileError(path, "is a folder, not a file" if path.is_dir() else "does not exist")
+    require_file(path)
     data = path.read_bytes()
     check_is_text(path, data)
     return data
@@ -226,14 +220,16 @@ def _print_errors(report: ChatFileReport, path: Path, talk: Conversation) -> Non
     kinds = len(report.errors)
     talk.say(
         f"- Errors on {_count(report.bad_lines, 'line')} ({_count(kinds, 'kind')} of error). "
-        "OpenAI would refuse this file until they are fixed:"
+        "OpenAI would refuse this file until they are fixed:",
+        error=True,
     )
     for summary in sorted(report.errors.values(), key=lambda s: s.lines[0]):
         more = ", ..." if summary.count > len(summary.lines) else ""
         listed = ", ".join(str(n) for n in summary.lines) + more
         plural = "s" if summary.count != 1 else ""
-        talk.say(f"  - {summary.code}: {_count(summary.count, 'line')} (line{plural} {listed})")
-        talk.say(f"      {summary.first_message}")
+        line = f"  - {summary.code}: {_count(summary.count, 'line')} (line{plural} {listed})"
+        talk.say(line, error=True)
+        talk.say(f"      {summary.first_message}", error=True)
 
 
 def _statistics(report: ChatFileReport, examples: list[_Example], talk: Conversation) -> None:
@@ -280,7 +276,7 @@ def _tokens(report: ChatFileReport, examples, prices, n_epochs, talk: Conversati
     if report.data_format == "preference":
         talk.say("No cost estimate: the price table covers supervised (chat) files only.")
         return
-    report.estimate = estimate_training(totals, model, n_epochs, prices, report.token_limit)
+    report.estimate = estimate_training(totals, model, n_epochs, prices)
     talk.say(f"Training {model} on this file:")
     for line in report.estimate.describe():
         talk.say(line)

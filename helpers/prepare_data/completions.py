@@ -13,15 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.errors import CourseError
+from helpers.costs import TrainingEstimate, estimate_training
+from helpers.errors import CourseError, InputFileError, display_name
+from helpers.model_catalog import COMPLETION_MODELS, base_model_of
 from helpers.prepare_data import completion_checks as checks
-from helpers.prepare_data.completion_checks import CLASSIFICATION, COMPLETION_MODELS, Finding
+from helpers.prepare_data.completion_checks import CLASSIFICATION, Finding
 from helpers.prepare_data.conversation import Conversation
-from helpers.prepare_data.errors import InputFileError, display_name
-from helpers.prepare_data.estimate import TrainingEstimate, estimate_training
 from helpers.prepare_data.output_files import prepared_paths, write_jsonl_files
 from helpers.prepare_data.readers import Table, read_table
-from helpers.pricing import base_model_of
 from helpers.tokens import EncodingUnavailable, count_prompt_completion
 
 MAX_VALID_EXAMPLES = 1000
