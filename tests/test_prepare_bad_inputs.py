@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -168,9 +169,101 @@ def test_no_file_content_crashes_the_command(content, extension, capsys):
         assert path.read_bytes() == content
         outputs = [p for p in Path(folder).iterdir() if p != path]
         if status == 1:
-            assert captured.err.startswith("Error: ") or "Errors on" in captured.out
+            assert captured.err.startswith(("Error: ", "- Errors on"))
             assert outputs == []
         for out in outputs:
             for line in out.read_text(encoding="utf-8").splitlines():
                 value = json.loads(line)
                 assert check_completion_example(value) == [] or check_chat_example(value) == []
+
+
+# --- the command line's own edges ---------------------------------------------------------------
+
+
+def classification_file(path: Path, n: int = 40) -> Path:
+    rows = [
+        {"prompt": f"post {i} about the game", "completion": ("yes", "no")[i % 2]} for i in range(n)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_a_price_given_for_a_classification_file_is_used(tmp_path, capsys):
+    source = classification_file(tmp_path / "votes.jsonl")
+    status, output = run(source, capsys, "--model", "babbage-002", "--price-per-1m", "0.5")
+    assert status == 0, output
+    assert "at $0.50 per 1M training tokens (the price you gave)" in output
+    # The price of the other completion model still comes from the dated table.
+    assert "`babbage-002` ($0.50 per 1M training tokens)" in output
+
+
+def test_a_lone_surrogate_is_named_by_line_and_field_not_a_traceback(tmp_path, capsys):
+    source = classification_file(tmp_path / "votes.jsonl")
+    lines = source.read_text(encoding="utf-8").splitlines()
+    lines[3] = '{"prompt": "half a pair \\ud800 here", "completion": "no"}'
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    status, output = run(source, capsys)
+    assert status == 1 and "Traceback" not in output
+    assert "votes.jsonl, line 4: holds \\ud800, half of a UTF-16 pair" in output
+    array = tmp_path / "array.json"
+    array.write_text('[\n{"prompt": "a", "completion": "\\udc00"}\n]\n', encoding="utf-8")
+    status, output = run(array, capsys)
+    assert status == 1 and "array.json: holds \\udc00" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["array.json", "votes.jsonl"]
+
+
+@pytest.mark.parametrize("epochs", ["0", "51", str(10**12)])
+def test_epochs_outside_what_the_api_accepts_are_refused_before_anything_is_written(
+    epochs, tmp_path, capsys
+):
+    source = classification_file(tmp_path / "votes.jsonl")
+    status, output = run(source, capsys, "--epochs", epochs)
+    assert status == 1
+    assert (
+        f"The epochs must be between 1 and 50 (what the API accepts), not {int(epochs)}" in output
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["votes.jsonl"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_is_not_reported_as_missing(tmp_path, capsys):
+    pipe = tmp_path / "pipe.jsonl"
+    os.mkfifo(pipe)
+    status, output = run(pipe, capsys)
+    assert status == 1
+    assert "pipe.jsonl: is not a regular file (a pipe, device or socket)" in output
+    status, output = run(tmp_path / "absent.jsonl", capsys)
+    assert "absent.jsonl: does not exist" in output
+
+
+def test_chat_file_errors_go_to_stderr(tmp_path, capsys):
+    path = tmp_path / "chat.jsonl"
+    good = {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]}
+    path.write_text(json.dumps(good) + "\n" + '{"messages": []}\n', encoding="utf-8")
+    assert main(["-f", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert "Errors on 1 line" in captured.err and "invalid_messages" in captured.err
+    assert "Errors on" not in captured.out
+    assert "Checking chat.jsonl as a chat training file" in captured.out
+
+
+def test_sigterm_while_writing_leaves_no_file_half_written_or_hidden(tmp_path, capsys, monkeypatch):
+    from helpers import atomic
+
+    source = classification_file(tmp_path / "votes.jsonl")
+    real_replace = atomic.os.replace
+    calls = []
+
+    def terminated_on_second_file(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)  # arrives as the second file is put in place
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", terminated_on_second_file)
+    previous = signal.getsignal(signal.SIGTERM)
+    status, output = run(source, capsys)
+    assert status == 128 + signal.SIGTERM
+    assert "Stopped: nothing was written." in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["votes.jsonl"]  # no .tmp, no half
+    assert signal.getsignal(signal.SIGTERM) == previous

@@ -9,17 +9,20 @@ and nothing written), 2 for a wrong command line.
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import signal
 import sys
 from pathlib import Path
 
-from helpers.errors import CourseError
+from helpers.errors import CourseError, display_name
+from helpers.jsonl_lines import lone_surrogate
+from helpers.model_catalog import UnknownModel, price_per_1m
 from helpers.prepare_data.chat_export import convert_completions_file
 from helpers.prepare_data.chat_report import DEFAULT_MODEL, validate_chat_file
 from helpers.prepare_data.completions import prepare_completions_file
-from helpers.prepare_data.errors import display_name
 from helpers.prepare_data.readers import sniff_format
-from helpers.pricing import price_per_1m
+from helpers.tokens import MAX_EPOCHS, MIN_EPOCHS, checked_epochs
 
 
 def parser() -> argparse.ArgumentParser:
@@ -47,7 +50,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="DOLLARS",
         help="training price per 1M tokens of --model, instead of the dated price table",
     )
-    p.add_argument("--epochs", type=int, help="epochs to estimate for (default: OpenAI's rule)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        help=f"epochs to estimate for, {MIN_EPOCHS} to {MAX_EPOCHS} (default: OpenAI's rule)",
+    )
     p.add_argument(
         "--to-chat",
         action="store_true",
@@ -59,6 +66,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         return _run(args)
     except CourseError as exc:
@@ -71,12 +79,27 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted: nothing was written.", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("Stopped: nothing was written.", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 1
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that half-written files are removed on the way."""
+
+
+def _stop(signum, frame) -> None:
+    raise _Terminated
+
+
 def _run(args: argparse.Namespace) -> int:
-    if args.epochs is not None and args.epochs < 1:
-        raise CourseError("--epochs must be at least 1")
+    if args.epochs is not None:
+        checked_epochs(args.epochs)
+    if args.system is not None and lone_surrogate(args.system):
+        raise CourseError("--system holds bytes that are not text in your terminal's encoding")
     prices = _prices(args)
     file_format = sniff_format(args.file)
     if args.to_chat:
@@ -111,13 +134,13 @@ def _prices(args) -> dict[str, float] | None:
         return None
     if not args.model:
         raise CourseError("--price-per-1m needs --model: the model that price is for")
-    if args.price_per_1m < 0:
-        raise CourseError("--price-per-1m cannot be negative")
+    if not (math.isfinite(args.price_per_1m) and args.price_per_1m >= 0):
+        raise CourseError("--price-per-1m must be an amount of dollars, zero or more")
     return {args.model: args.price_per_1m}
 
 
 def _known_price(model: str, prices) -> None:
     try:
         price_per_1m(model, prices)
-    except KeyError as exc:
-        raise CourseError(f"{exc.args[0]}. Give its price with --price-per-1m.") from None
+    except UnknownModel as exc:
+        raise UnknownModel(f"{exc}. Give its price with --price-per-1m.") from None

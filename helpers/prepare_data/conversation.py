@@ -27,11 +27,12 @@ class Conversation:
         self._ask = ask or input
         self.lines: list[str] = []
 
-    def say(self, text: str = "") -> None:
+    def say(self, text: str = "", error: bool = False) -> None:
+        """Print `text` (to stderr when it reports an error) and record it."""
         for line in text.split("\n"):
             self.lines.append(line)
         if self.echo:
-            print(text, flush=True)
+            print(text, file=sys.stderr if error else sys.stdout, flush=True)
 
     def confirm(self, question: str, label: str | None = "Recommended") -> bool:
         prompt = f"- [{label}] {question} [Y/n]: " if label else f"{question} [Y/n]: "
