@@ -1,13 +1,13 @@
 """The offline simulator's figures, measured through the official SDK over HTTP.
 
 - job_seconds: create-to-succeeded wall time of the course's classifier job (babbage-002, the
-  legacy tool's 948-example training file and 238-example validation file, 3 epochs), polled
-  every 20 ms as a notebook would.
+  course's 948-example training file and 238-example validation file as notebook 02 writes
+  them, 3 epochs), followed with `follow_job` as notebook 03 does, polling every 50 ms.
 - retrieve_median_ms: the median SDK round trip of `models.retrieve` (200 calls, kept-alive).
 - completions_seconds: 796 legacy completion requests (`max_tokens=1, temperature=0,
   logprobs=2`), one after the other: the course's test-set evaluation.
 - valid_accuracy / test_accuracy: the fine-tuned classifier on the 238 validation posts and on
-  the 796 test posts (OpenAI's `ada` reached 0.991597 on those validation posts).
+  the 796 test posts (OpenAI's `ada` reached 0.991597 on those same validation posts).
 
 Each figure comes with its target. A fresh state in a temporary folder, seed 0, simulated clock,
 on a server that has answered a first request (as in a notebook, where it starts cells earlier).
@@ -22,13 +22,9 @@ import time
 import openai
 
 from helpers import simulator
-from tests.simulator_fixtures import (
-    completion_jsonl,
-    sports_split,
-    sports_test_prompts,
-    upload,
-    wait_for_job,
-)
+from helpers.course import classifier_split, classifier_test_prompts
+from helpers.jobs import follow_job
+from helpers.jsonl_lines import jsonl_text
 
 TARGETS = {
     "job_seconds": 3.0,
@@ -42,8 +38,8 @@ POLL_SECONDS = 0.05  # how often the job is looked at while it runs
 
 
 def run() -> dict:
-    train, valid = sports_split()
-    test_prompts, test_labels = sports_test_prompts()
+    train, valid = classifier_split()
+    test_prompts, test_labels = classifier_test_prompts()
     with tempfile.TemporaryDirectory() as state:
         handle = simulator.start(state_dir=state, seed=0)
         try:
@@ -93,13 +89,17 @@ def _warm_up(client) -> None:
 
 
 def _train(client, train, valid):
-    train_file = upload(client, "sport2_prepared_train.jsonl", completion_jsonl(train))
-    valid_file = upload(client, "sport2_prepared_valid.jsonl", completion_jsonl(valid))
+    train_file, valid_file = (
+        client.files.create(
+            file=(name, jsonl_text(part.to_dict("records")).encode()), purpose="fine-tune"
+        )
+        for name, part in (("sports_train.jsonl", train), ("sports_valid.jsonl", valid))
+    )
     started = time.perf_counter()
     job = client.fine_tuning.jobs.create(
         model="babbage-002", training_file=train_file.id, validation_file=valid_file.id
     )
-    job, _ = wait_for_job(client, job.id, timeout=120, poll=POLL_SECONDS)
+    job = follow_job(client, job.id, poll_seconds=POLL_SECONDS, quiet=True)
     return job, time.perf_counter() - started
 
 

@@ -4,16 +4,22 @@ Notebook 02 writes the prepared files and notebook 03 runs the jobs. A later not
 finds them here: the files are made again when missing, and the jobs are found by the
 `course_dataset` in their metadata. On the simulator a missing job is run on the spot; on a paid
 backend the learner is told which notebook creates it, and nothing is spent.
+
+The classifier's split and test prompts are here too, for the tests and benchmarks that measure
+the simulator on the very posts the course uses.
 """
 
 from __future__ import annotations
 
-import json
+import tempfile
 from pathlib import Path
+
+import pandas as pd
 
 from helpers.backend import is_paid
 from helpers.errors import CourseError
-from helpers.jobs import fingerprint, follow_job
+from helpers.jobs import FINGERPRINT_KEY, fingerprint, follow_job
+from helpers.jsonl_lines import read_jsonl
 from helpers.paths import work_dir
 
 SEPARATOR = "\n\n###\n\n"
@@ -51,11 +57,6 @@ def prepared_files() -> dict[str, Path]:
     return paths
 
 
-def read_jsonl(path: str | Path) -> list[dict]:
-    with open(path, encoding="utf-8-sig") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
-
-
 def course_job(client, dataset: str):
     """The newest succeeded job of notebook 03 for `dataset` ("newsgroups" or "limericks")."""
     if dataset not in JOBS:
@@ -85,7 +86,7 @@ def _run_course_job(client, dataset: str):
         validation_file=uploaded[1].id,
         metadata={
             "course_dataset": dataset,
-            "course_fingerprint": fingerprint(train, valid, **recipe["settings"]),
+            FINGERPRINT_KEY: fingerprint(train, valid, **recipe["settings"]),
         },
         **recipe["settings"],
     )
@@ -95,11 +96,34 @@ def _run_course_job(client, dataset: str):
     return job
 
 
-def _prepare_classifier_files(folder: Path) -> None:
+def classifier_split() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The course's 948/238 split of the 1197 training posts: the rows of notebook 02's files.
+
+    The preparation tool makes it (long posts removed, separator and leading space added, then
+    the legacy tool's `DataFrame.sample(random_state=42)` split), so these are the very posts
+    of the training and validation files, and of OpenAI's classifier walkthrough.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        train, valid = _prepare_classifier_files(Path(folder))
+        return pd.DataFrame(read_jsonl(train)), pd.DataFrame(read_jsonl(valid))
+
+
+def classifier_test_prompts() -> tuple[list[str], list[str]]:
+    """The 796 test posts as the course asks the classifier about them, and their labels.
+
+    Each prompt is the stripped post and the separator; each label has its leading space.
+    """
+    from helpers.datasets import sports_table
+
+    table = sports_table("test")
+    return [p + SEPARATOR for p in table.prompt], [" " + c for c in table.completion]
+
+
+def _prepare_classifier_files(folder: Path) -> list[Path]:
     """What notebook 02 does: the raw posts through the preparation tool, every action accepted."""
     from helpers.datasets import sports_table
     from helpers.prepare_data import prepare_completions_file
 
     raw = folder / "sports.jsonl"
     sports_table("train").to_json(raw, orient="records", lines=True, force_ascii=False)
-    prepare_completions_file(raw, quiet=True, out_dir=folder, echo=False)
+    return prepare_completions_file(raw, quiet=True, out_dir=folder, echo=False).written

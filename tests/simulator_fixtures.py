@@ -1,7 +1,7 @@
-"""Support for the simulator's tests and benchmark: data sets, servers, schema checks.
+"""Support for the simulator's tests: made-up data sets, servers, OpenAPI schema checks.
 
-Imported by `tests/test_simulator*.py` (as `simulator_fixtures`) and by
-`benchmarks/bench_simulator.py` (as `tests.simulator_fixtures`).
+The course's own data (the classifier's 948/238 split and its test prompts) comes from
+`helpers.course`, which the benchmarks read too.
 """
 
 from __future__ import annotations
@@ -11,45 +11,14 @@ import os
 import time
 from pathlib import Path
 
-SEPARATOR = "\n\n###\n\n"
-MAX_EXAMPLE_CHARS = 10_000
-SPLIT_SEED = 42
-TERMINAL = ("succeeded", "failed", "cancelled")
-
-
-def sports_split():
-    """The legacy preparation tool's 948/238 split of the 1197 training posts.
-
-    Rows whose prompt and completion are together over 10,000 characters are dropped (1186
-    left), each prompt gets the separator, each completion a leading space, and
-    n_train = max(n - 1000, int(0.8 n)) rows go to training.
-    """
-    from sklearn.model_selection import train_test_split
-
-    from helpers.datasets import sports_table
-
-    table = sports_table("train")
-    table = table[(table.prompt.str.len() + table.completion.str.len()) <= MAX_EXAMPLE_CHARS]
-    table = table.assign(prompt=table.prompt + SEPARATOR, completion=" " + table.completion)
-    n = len(table)
-    n_train = max(n - 1000, int(0.8 * n))
-    return train_test_split(table, train_size=n_train, random_state=SPLIT_SEED)
-
-
-def sports_test_prompts():
-    """The 796 test posts as the course asks the model about them: stripped, plus separator."""
-    from helpers.datasets import sports_table
-
-    table = sports_table("test")
-    return [p + SEPARATOR for p in table.prompt], [" " + c for c in table.completion]
+from helpers.course import SEPARATOR
+from helpers.jobs import TERMINAL
+from helpers.jsonl_lines import jsonl_text
 
 
 def completion_jsonl(table) -> bytes:
-    lines = (
-        json.dumps({"prompt": p, "completion": c})
-        for p, c in zip(table.prompt, table.completion, strict=True)
-    )
-    return ("\n".join(lines) + "\n").encode()
+    """A prompt/completion table as the bytes of a JSONL training file."""
+    return jsonl_text(table[["prompt", "completion"]].to_dict("records")).encode()
 
 
 def upload(client, name: str, data: bytes):

@@ -14,7 +14,6 @@ import math
 import openai
 import pytest
 from simulator_fixtures import (
-    SEPARATOR,
     Contract,
     Recorder,
     all_events,
@@ -27,6 +26,7 @@ from simulator_fixtures import (
 )
 
 from helpers import simulator
+from helpers.course import SEPARATOR
 from helpers.tokens import count_messages, count_prompt_completion, count_text
 
 

@@ -19,13 +19,12 @@ from simulator_fixtures import (
     contract_or_skip,
     limerick,
     limerick_jsonl,
-    sports_split,
-    sports_test_prompts,
     upload,
     wait_for_job,
 )
 
 from helpers import simulator
+from helpers.course import classifier_split, classifier_test_prompts
 from helpers.datasets import DataUnavailable
 from helpers.tokens import count_prompt_completion, encoding_for
 
@@ -50,7 +49,7 @@ def client(server):
 @pytest.fixture(scope="module")
 def sports(client):
     try:
-        train, valid = sports_split()
+        train, valid = classifier_split()
     except DataUnavailable as exc:
         pytest.skip(f"The 20 Newsgroups posts are not available: {exc}")
     train_file = upload(client, "sport_train.jsonl", completion_jsonl(train))
@@ -97,7 +96,7 @@ def test_the_classifier_meets_its_validation_target(client, sports):
 
 def test_the_classifier_meets_its_test_target(client, sports):
     job, _, _ = sports
-    prompts, labels = sports_test_prompts()
+    prompts, labels = classifier_test_prompts()
     assert len(prompts) == 796
     choices = classify(client, job.fine_tuned_model, prompts)
     accuracy = mean(c.text == label for c, label in zip(choices, labels, strict=True))

@@ -1,4 +1,4 @@
-"""The course's job helpers against a real simulator: reuse, uploads, and standalone notebooks."""
+"""The course's files, split and jobs: reuse, uploads, standalone notebooks, one 948/238 split."""
 
 import json
 
@@ -85,3 +85,21 @@ def test_on_a_paid_backend_a_missing_job_names_the_notebook(client, monkeypatch)
 def test_an_unknown_dataset_is_refused(client):
     with pytest.raises(course.CourseError, match="Unknown course dataset"):
         course.course_job(client, "poetry")
+
+
+def test_the_classifier_split_is_the_files_notebook_02_writes():
+    from helpers.datasets import DataUnavailable
+
+    try:
+        train, valid = course.classifier_split()
+    except DataUnavailable as exc:
+        pytest.skip(f"The 20 Newsgroups posts are not available: {exc}")
+    assert (len(train), len(valid)) == (948, 238)
+    assert not set(train.prompt) & set(valid.prompt)
+    # The legacy tool's rows: the cookbook's validation file starts with these posts.
+    assert valid.prompt.iloc[0].startswith("From: gld@cunixb.cc.columbia.edu")
+    assert valid.prompt.iloc[1].startswith("From: smorris@venus.lerc.nasa.gov")
+    assert all(p.endswith(course.SEPARATOR) for p in valid.prompt)
+    assert set(valid.completion) == {" baseball", " hockey"}
+    prompts, labels = course.classifier_test_prompts()
+    assert len(prompts) == len(labels) == 796 and prompts[0].endswith(course.SEPARATOR)
