@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from helpers.errors import CourseError
+
 
 def completions_to_chat(
     rows: Iterable[Mapping] | pd.DataFrame,
@@ -46,8 +48,8 @@ def completions_to_chat(
 
 def _text(row: Mapping, key: str, index: int) -> str:
     if key not in row:
-        raise ValueError(f"Row {index} has no {key!r}")
+        raise CourseError(f"Row {index} has no {key!r}.")
     value = row[key]
     if not isinstance(value, str):
-        raise ValueError(f"Row {index}: {key!r} is {type(value).__name__}, not text")
+        raise CourseError(f"Row {index}: {key!r} is {type(value).__name__}, not text.")
     return value

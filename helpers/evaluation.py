@@ -52,7 +52,7 @@ def first_token_top_logprobs(response) -> dict[str, float]:
         return dict(logprobs.top_logprobs[0])
     if logprobs is not None and getattr(logprobs, "content", None):
         return {alt.token: alt.logprob for alt in logprobs.content[0].top_logprobs}
-    raise CourseError(
+    raise EvaluationInputError(
         "This response carries no log probabilities. Ask for them: logprobs=2 for a completion, "
         "logprobs=True with top_logprobs=2 for a chat completion."
     )

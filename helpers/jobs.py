@@ -6,7 +6,6 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -140,7 +139,3 @@ def show(event, bar: tqdm) -> None:
 
 def timestamp(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def event_lines(events: Iterable) -> list[str]:
-    return [f"[{timestamp(e.created_at)}] {e.message}" for e in events]

@@ -20,8 +20,14 @@ from dataclasses import dataclass
 import pronouncing
 
 from helpers.elements import elements as element_rows
+from helpers.errors import CourseError
 
 N_ELEMENTS = 118
+
+
+class UnknownElement(CourseError):
+    """A number, name or symbol that is no element's."""
+
 
 # Both spellings name the element; our data uses the first (IUPAC's).
 SPELLINGS = {"aluminium": "aluminum", "caesium": "cesium", "sulfur": "sulphur"}
@@ -56,7 +62,7 @@ def position(number: int) -> tuple[int | None, int, str]:
     f-block, which has no group number.
     """
     if not 1 <= number <= N_ELEMENTS:
-        raise ValueError(f"no element has atomic number {number}")
+        raise UnknownElement(f"No element has atomic number {number}.")
     period = next(p for p, end in enumerate(PERIOD_ENDS, start=1) if number <= end)
     offset = number - (PERIOD_ENDS[period - 2] + 1 if period > 1 else 1)
     if period == 1:
@@ -139,7 +145,7 @@ def element(key: int | str | Mapping) -> Element:
             name = item.name.lower()
             if wanted == item.symbol or wanted.lower() in (name, SPELLINGS.get(name)):
                 return item
-    raise ValueError(f"{key!r} is not an element's atomic number (1-118), name or symbol")
+    raise UnknownElement(f"{key!r} is not an element's atomic number (1-118), name or symbol.")
 
 
 # --------------------------------------------------------------------------- words and numbers

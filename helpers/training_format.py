@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from helpers.errors import CourseError
+
 
 @dataclass(frozen=True)
 class FormatProblem:
@@ -172,7 +174,9 @@ def check_example(obj, data_format: str) -> list[FormatProblem]:
         "preference": check_preference_example,
     }
     if data_format not in checks:
-        raise ValueError(f"Unknown training format {data_format!r}; expected one of {list(checks)}")
+        raise CourseError(
+            f"Unknown training format {data_format!r}; expected one of {list(checks)}."
+        )
     return checks[data_format](obj)
 
 

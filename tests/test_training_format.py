@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers.errors import CourseError
 from helpers.paths import SHARED_DIR
 from helpers.training_format import (
     CODES,
@@ -378,5 +379,5 @@ def test_guess_format_and_dispatch():
     assert guess_format({"prompt": "a", "completion": "b"}) == "completion"
     assert guess_format([1]) is None and guess_format({"x": 1}) is None
     assert check_example(VALID_CHAT[0], "chat") == []
-    with pytest.raises(ValueError, match="Unknown training format"):
+    with pytest.raises(CourseError, match="Unknown training format"):
         check_example({}, "dpo")

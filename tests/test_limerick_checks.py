@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from helpers.elements import elements as element_rows
 from helpers.limerick_checks import (
     SPELLINGS,
+    UnknownElement,
     categories_of,
     check_facts,
     check_form,
@@ -216,7 +217,7 @@ def test_elements_are_found_by_number_name_spelling_symbol_or_entry():
     assert element({"number": 8, "name": "Oxygen"}).symbol == "O"
     assert element("26").symbol == "Fe"
     for bad in (0, 119, "Unobtainium", "", True, None):
-        with pytest.raises(ValueError):
+        with pytest.raises(UnknownElement):
             element(bad)
 
 
@@ -256,7 +257,7 @@ def test_position_on_the_table(number, expected):
 
 def test_position_refuses_numbers_that_are_not_elements():
     for bad in (0, 119):
-        with pytest.raises(ValueError):
+        with pytest.raises(UnknownElement):
             position(bad)
 
 
