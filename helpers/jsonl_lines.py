@@ -112,12 +112,15 @@ def parse_json_line(text: str) -> object:
     if _ESCAPED_SURROGATE.search(text):
         surrogate = lone_surrogate(value)
         if surrogate:
-            return LineError(
-                "invalid_unicode",
-                f"holds {surrogate}, half of a UTF-16 pair and not a character on its own; "
-                "write the whole character, or remove it",
-            )
+            return LineError("invalid_unicode", surrogate_problem(surrogate))
     return value
+
+
+def surrogate_problem(surrogate: str) -> str:
+    return (
+        f"holds {surrogate}, half of a UTF-16 pair and not a character on its own; "
+        "write the whole character, or remove it"
+    )
 
 
 def lone_surrogate(value) -> str | None:

@@ -17,7 +17,14 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.errors import InputFileError, require_file
-from helpers.jsonl_lines import MAX_LINE_BYTES, LineError, ReadNotes, iter_jsonl, lone_surrogate
+from helpers.jsonl_lines import (
+    MAX_LINE_BYTES,
+    LineError,
+    ReadNotes,
+    iter_jsonl,
+    lone_surrogate,
+    surrogate_problem,
+)
 from helpers.training_format import guess_format
 
 FORMATS = {
@@ -177,9 +184,7 @@ def _json_document_table(path: Path, data: bytes, named: str) -> Table:
         raise InputFileError(path, "is nested too deeply to parse") from None
     surrogate = lone_surrogate(document)
     if surrogate:
-        raise InputFileError(
-            path, f"holds {surrogate}, half of a UTF-16 pair and not a character on its own"
-        )
+        raise InputFileError(path, surrogate_problem(surrogate))
     if document == [] or document == {}:
         raise InputFileError(path, "holds no examples (an empty JSON document)")
     if isinstance(document, list):
