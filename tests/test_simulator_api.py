@@ -269,11 +269,12 @@ def test_deleting_a_fine_tuned_model_removes_it(client, finished_job):
         client.models.delete("babbage-002")
 
 
-def test_a_base_chat_model_says_it_is_the_simulator(client):
+def test_a_base_chat_model_says_what_it_does_not_know(client):
     messages = [{"role": "user", "content": "What is the capital of France?"}]
     answer = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
     text = answer.choices[0].message.content
-    assert "offline simulator" in text and answer.model == "gpt-4o-mini-2024-07-18"
+    assert text == "I don't have information about that in my training."
+    assert answer.model == "gpt-4o-mini-2024-07-18"
     assert answer.choices[0].finish_reason == "stop"
     assert answer.usage.prompt_tokens == count_messages(messages, "gpt-4o-mini")
     assert answer.usage.completion_tokens == count_text(text, "gpt-4o-mini")
@@ -296,7 +297,11 @@ def test_chat_limits_stops_choices_and_logprobs(client):
         t.token for t in short.choices[1].logprobs.content
     ]
     assert "".join(t.token for t in choice.logprobs.content) == choice.message.content
-    assert all(t.logprob == 0.0 and len(t.top_logprobs) == 1 for t in choice.logprobs.content)
+    # Each written token is the likeliest one, listed first with its own logprob.
+    assert all(
+        len(t.top_logprobs) == 1 and t.top_logprobs[0].token == t.token and t.logprob < 0
+        for t in choice.logprobs.content
+    )
     stopped = client.chat.completions.create(model="gpt-4.1-mini", messages=messages, stop=[":"])
     assert (
         stopped.choices[0].finish_reason == "stop" and ":" not in stopped.choices[0].message.content

@@ -143,11 +143,11 @@ def test_the_generator_writes_the_learned_form_about_an_unseen_element(client, l
     answer = ask(client, limericks.fine_tuned_model, "Xenon").choices[0].message.content
     lines = answer.splitlines()
     assert len(lines) == 5 and "Xenon" in answer
-    # The form is learned, the facts are not: it is a training limerick about another element.
-    assert answer not in {limerick(*row) for row in ELEMENTS}
-    assert answer in {limerick("Xenon", fact, use) for _, fact, use in ELEMENTS}
+    # The form is learned, and written anew: it is no training limerick with the name swapped.
+    assert answer not in {limerick("Xenon", fact, use) for _, fact, use in ELEMENTS}
+    # The base model answers from its pre-training, in prose, with the element's facts.
     base = ask(client, "gpt-4o-mini", "Xenon").choices[0].message.content
-    assert len(base.splitlines()) != 5 and "offline simulator" in base
+    assert len(base.splitlines()) == 1 and "Xenon (Xe) is element number 54" in base
 
 
 def test_the_generator_is_deterministic_for_a_seed(client, limericks):
@@ -168,14 +168,13 @@ def test_the_generators_losses_fall_and_its_logprobs_are_its_own(client, limeric
     per_epoch = len(ELEMENTS)
     first_epoch = mean(s["train_loss"] for s in steps[:per_epoch])
     last_epoch = mean(s["train_loss"] for s in steps[-per_epoch:])
-    assert first_epoch > 3 * last_epoch
+    assert last_epoch < 0.8 * first_epoch
     first_accuracy = mean(s["train_mean_token_accuracy"] for s in steps[:per_epoch])
     last_accuracy = mean(s["train_mean_token_accuracy"] for s in steps[-per_epoch:])
-    assert last_accuracy > 0.6 and last_accuracy > first_accuracy
-    # Before it has read anything, the model spreads its bets evenly over the whole vocabulary.
+    assert last_accuracy > first_accuracy
+    # A pre-trained model starts far better than an even spread over the vocabulary.
     vocabulary = encoding_for("gpt-4o-mini").n_vocab
-    assert steps[0]["train_loss"] == pytest.approx(math.log(vocabulary), abs=1e-5)
-    assert steps[0]["train_mean_token_accuracy"] == 0
+    assert steps[0]["train_loss"] < math.log(vocabulary) - 3
     choice = ask(client, limericks.fine_tuned_model, "Gold", logprobs=True, top_logprobs=3).choices[
         0
     ]
@@ -183,7 +182,8 @@ def test_the_generators_losses_fall_and_its_logprobs_are_its_own(client, limeric
     assert "".join(t.token for t in tokens) == choice.message.content
     for t in tokens:
         assert len(t.top_logprobs) == 3
-        assert t.top_logprobs[0].logprob >= t.logprob - 1e-12
+        # The written token is the likeliest, and is listed with its own logprob.
+        assert t.top_logprobs[0].token == t.token and t.top_logprobs[0].logprob == t.logprob
         assert all(
             a.logprob >= b.logprob for a, b in zip(t.top_logprobs, t.top_logprobs[1:], strict=False)
         )

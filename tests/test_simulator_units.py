@@ -16,7 +16,6 @@ from helpers.simulator.hyperparameters import auto_batch_size, check_requested, 
 from helpers.simulator.ids import derived_id, make_id, model_code
 from helpers.simulator.learners import learner_kind
 from helpers.simulator.learners.labels import LabelTokens
-from helpers.simulator.learners.recall import adapt
 from helpers.simulator.results import results_content, results_csv
 from helpers.simulator.training_data import DataRejected, read_training_data
 from helpers.tokens import encoding_for
@@ -87,14 +86,6 @@ def test_labels_are_detected_from_the_answers_not_hard_coded():
     assert learner_kind([" spam", " ham"] * 10) == "classifier"
     assert learner_kind(["positive", "negative", "neutral"] * 4) == "classifier"
     assert learner_kind([f"a poem number {i}" for i in range(20)]) == "language_model"
-
-
-def test_recalled_answers_take_the_new_subject():
-    answer = "Strontium burns red. STRONTIUM is number 38; strontium salts glow."
-    adapted = adapt(answer, "Write a limerick about Strontium.", "Write a limerick about Xenon.")
-    assert adapted == "Xenon burns red. XENON is number 38; xenon salts glow."
-    # Short words that differ are never swapped: they would garble the answer.
-    assert adapt("a cat and a dog", "tell me a joke", "tell me an idea") == "a cat and a dog"
 
 
 def test_the_results_csv_has_the_real_columns():

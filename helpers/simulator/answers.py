@@ -1,23 +1,40 @@
 """What a model writes for a prompt, token by token, with the logprob of each token.
 
-A fine-tuned classifier writes its predicted label, a fine-tuned generator writes the answer it
-recalls (see `learners/recall.py`), and a base model, which has learned nothing here, writes a
-fixed placeholder reply. Logprobs come from the same trained model: the classifier's probability
-of each label split over its tokens, the generator's bigram probabilities. The base model's reply
-is certain, so each of its tokens has logprob 0.
+- A base model answers from its pre-training (`learners.knowledge`, `learners.pronunciation`):
+  in plain prose about an element it knows, with rhymes, syllables or a pronunciation from the
+  CMU dictionary when asked for them, and plainly that it does not know anything else.
+- A fine-tuned classifier writes a label drawn from its probabilities.
+- A fine-tuned chat model writes a new answer in the form it learned (`learners.forms`).
+
+Each token's logprob is the model's probability of it at that point: the model's plan for the
+answer (the knowledge it states, the form it writes in) is a share of the probability, the rest
+is its token model (prior and learned part). The plan's share is above one half, so the written
+token is always the likeliest and appears in its own `top_logprobs`. Sampling (`temperature`,
+`top_p`) happens where the model makes its choices: which label, which template, which rhyme
+words and which words of a line; it draws from a random stream seeded by the request's `seed`
+(else the completion's id) and the choice's index, so `n` choices differ and a seed repeats.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from helpers.simulator import catalog
+from helpers.simulator.learners import knowledge, pronunciation
+from helpers.simulator.learners.chat import START, ChatModel, TokenModel, context_tokens
 from helpers.simulator.learners.classifier import LabelModel
-from helpers.simulator.learners.language_model import START
+from helpers.simulator.learners.forms import REFUSAL, Chooser
 from helpers.tokens import encoding_for
+
+KNOWN_SHARE = 0.9  # how sure a base model is of what its pre-training states
+_RHYME = re.compile(r"\brhym\w*\s+(?:with\s+)?[\"'\u201c]?([A-Za-z']+)", re.IGNORECASE)
+_SYLLABLES = re.compile(r"\bsyllables?\b.*?[\"'\u201c]?([A-Za-z']+)[\"'\u201d]?\W*$", re.I)
+_PRONOUNCE = re.compile(r"\bpronounc\w*\s+(?:the\s+word\s+)?[\"'\u201c]?([A-Za-z']+)", re.I)
 
 
 @dataclass(frozen=True)
@@ -27,48 +44,103 @@ class Written:
     top: list  # [(token, logprob), ...], likeliest first
 
 
-def base_reply(model: str) -> str:
+def base_answer(question: str, continues_text: bool = False) -> str:
+    """What a base model says to `question` from its pre-training alone."""
+    for pattern, answer in ((_RHYME, _rhymes), (_SYLLABLES, _syllables), (_PRONOUNCE, _sounds)):
+        match = pattern.search(question)
+        if match and pronunciation.phones(match[1]):
+            return answer(match[1].lower())
+    element = knowledge.subject(question)
+    if element is not None:
+        return (" " if continues_text else "") + element.describe()
+    return (" " if continues_text else "") + REFUSAL
+
+
+def _rhymes(word: str) -> str:
+    found = [w for w in pronunciation.rhyming_words(word) if "'" not in w][:12]
+    if not found:
+        return f'The CMU Pronouncing Dictionary has no word that rhymes with "{word}".'
+    return f'Words that rhyme with "{word}" include ' + ", ".join(found) + "."
+
+
+def _syllables(word: str) -> str:
+    n = pronunciation.syllables(word)
+    return f'"{word}" has {n} syllable{"s" if n != 1 else ""}.'
+
+
+def _sounds(word: str) -> str:
+    phones = pronunciation.phones(word)[0]
+    stress = pronunciation.stresses(word)
     return (
-        f"This reply comes from the offline simulator, not from {model}: a base model has "
-        "learned nothing here, so it only answers with this placeholder. Fine-tune it to "
-        "get answers learned from your data."
+        f'"{word}" is pronounced {phones} in ARPAbet, the CMU Pronouncing Dictionary\'s '
+        f"notation; its stress pattern is {stress} (1 primary, 2 secondary, 0 unstressed)."
     )
 
 
 def write(
-    served, trained, context: str, cue: str, temperature: float, top: int, salt: str
+    served,
+    trained,
+    context: str,
+    cue: str,
+    temperature: float,
+    top: int,
+    salt: str,
+    top_p: float = 1.0,
 ) -> list[Written]:
     """The tokens `served` writes for one choice, with logprobs and `top` alternatives each."""
     encoding = encoding_for(served.base)
-    if trained is None:
-        tokens = encoding.encode(base_reply(served.name), disallowed_special=())
-        return [Written(t, 0.0, [(t, 0.0)][:top]) for t in tokens]
+    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(salt.encode()).digest()[:8], "big"))
     if isinstance(trained, LabelModel):
         probabilities = trained.probabilities(context)
-        label = pick_label(probabilities, temperature, salt)
+        label = pick_label(probabilities, temperature, salt, top_p)
         return [
             Written(w["token"], w["logprob"], w["top"])
             for w in trained.tokens.written(probabilities, label, top)
         ]
-    answer = trained.recall.answer(cue, temperature, salt)
-    out, previous = [], START
-    for token in encoding.encode(answer, disallowed_special=()):
-        chance = trained.language.probability(previous, token)
-        options = [(t, math.log(p)) for t, p in trained.language.likeliest(previous, top)]
-        out.append(Written(token, math.log(chance), options))
-        previous = token
+    if isinstance(trained, ChatModel):
+        text, share = trained.form.write(cue, Chooser(rng, temperature, top_p))
+        scorer = trained.tokens
+    else:
+        text = base_answer(cue, catalog.data_format(served.base) == "completion")
+        share, scorer = KNOWN_SHARE, TokenModel(encoding)
+    return planned(encoding, scorer, context_tokens(encoding, context, cue), text, share, top)
+
+
+def planned(encoding, scorer: TokenModel, seen, text: str, share: float, top: int):
+    """`text` written token by token: the plan holds `share`, the token model the rest."""
+    out, node, previous = [], (), START
+    for token in encoding.encode(text, disallowed_special=()):
+        options = dict(scorer.distribution(node, previous, seen, max(top, 1)))
+        if token not in options:
+            options[token] = _chance(scorer, token, node, previous, seen)
+        mixed = {t: (1 - share) * p for t, p in options.items()}
+        mixed[token] += share
+        ranked = sorted(mixed.items(), key=lambda p: (-p[1], p[0]))
+        out.append(
+            Written(token, math.log(mixed[token]), [(t, math.log(p)) for t, p in ranked[:top]])
+        )
+        node, previous = scorer.prior.step(node, token), token
     return out
 
 
-def pick_label(probabilities: np.ndarray, temperature: float, salt: str) -> int:
+def _chance(scorer: TokenModel, token, node, previous, seen) -> float:
+    lam = scorer.context_share
+    spread = lam / max(len(seen), 1)
+    return scorer._chance(token, node, previous, seen, spread, scorer.weight, lam)
+
+
+def pick_label(probabilities: np.ndarray, temperature: float, salt: str, top_p=1.0) -> int:
     if temperature <= 0:
         return int(np.argmax(probabilities))
     # p ** (1 / T), computed on logs so that a small temperature cannot underflow to all zeros.
     scaled = np.log(np.maximum(probabilities, 1e-300)) / temperature
     weights = np.exp(scaled - scaled.max())
-    cumulative = np.cumsum(weights / weights.sum())
+    weights /= weights.sum()
+    order = np.argsort(-weights, kind="stable")
+    keep = order[: int(np.searchsorted(np.cumsum(weights[order]), top_p) + 1)]
+    cumulative = np.cumsum(weights[keep] / weights[keep].sum())
     point = uniform(salt)
-    return int(min(np.searchsorted(cumulative, point, side="right"), len(cumulative) - 1))
+    return int(keep[min(np.searchsorted(cumulative, point, side="right"), len(keep) - 1)])
 
 
 def uniform(salt: str) -> float:
@@ -77,17 +149,14 @@ def uniform(salt: str) -> float:
 
 
 def prompt_logprobs(served, trained, tokens: list[int]) -> list[Written]:
-    """Logprobs of echoed prompt tokens: the generator's bigram model, else a uniform guess."""
+    """Logprobs of echoed prompt tokens under the model's token model (the prior for a base
+    model; the classifier, which models labels and not text, reads them with the prior too)."""
     encoding = encoding_for(served.base)
-    out, previous = [], START
-    for token in tokens:
-        if trained is not None and not isinstance(trained, LabelModel):
-            logprob = math.log(trained.language.probability(previous, token))
-        else:
-            logprob = -math.log(encoding.n_vocab)
-        out.append(Written(token, logprob, [(token, logprob)]))
-        previous = token
-    return out
+    scorer = trained.tokens if isinstance(trained, ChatModel) else TokenModel(encoding)
+    chances, _ = scorer.chances(tokens, frozenset())
+    return [
+        Written(t, math.log(p), [(t, math.log(p))]) for t, p in zip(tokens, chances, strict=True)
+    ]
 
 
 def token_text(encoding, token: int) -> str:

@@ -28,6 +28,7 @@ def chat_completion(sim, request: dict) -> dict:
         )
     messages = _messages(request.get("messages"))
     temperature = _temperature(request)
+    top_p = _top_p(request)
     n = _integer(request, "n", 1, 1, MAX_CHOICES)
     limit = request.get("max_completion_tokens", request.get("max_tokens"))
     name = "max_completion_tokens" if "max_completion_tokens" in request else "max_tokens"
@@ -50,7 +51,7 @@ def chat_completion(sim, request: dict) -> dict:
     choices, written_total = [], 0
     for index in range(n):
         salt = f"{seed if seed is not None else completion_id}:{index}:{served.name}"
-        written = write(served, trained, context, cue, temperature, top, salt)
+        written = write(served, trained, context, cue, temperature, top, salt, top_p)
         text, kept, finish = cut(encoding, written, stops, limit)
         written_total += len(kept)
         logprobs = None
@@ -94,6 +95,7 @@ def completion(sim, request: dict) -> dict:
         )
     prompts = _prompts(request.get("prompt", "<|endoftext|>"))
     temperature = _temperature(request)
+    top_p = _top_p(request)
     n = _integer(request, "n", 1, 1, MAX_CHOICES)
     limit = _integer(request, "max_tokens", LEGACY_DEFAULT_MAX_TOKENS, 0, None)
     stops = _stops(request.get("stop"))
@@ -113,7 +115,7 @@ def completion(sim, request: dict) -> dict:
         for j in range(n):
             index = p * n + j
             salt = f"{seed if seed is not None else completion_id}:{index}:{served.name}"
-            written = write(served, trained, prompt, prompt, temperature, top or 0, salt)
+            written = write(served, trained, prompt, prompt, temperature, top or 0, salt, top_p)
             text, kept, finish = cut(encoding, written, stops, limit)
             written_total += len(kept)
             shown = prompt_logprobs(served, trained, prompt_ids) + kept if echo else kept
@@ -231,6 +233,15 @@ def _prompts(prompt) -> list[str]:
     if isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt):
         return prompt
     raise invalid("prompt must be a string or a non-empty list of strings.", param="prompt")
+
+
+def _top_p(request: dict) -> float:
+    value = request.get("top_p")
+    if value is None:
+        return 1.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise invalid(f"top_p must be a number from 0 to 1, not {value!r}.", param="top_p")
+    return float(value)
 
 
 def _temperature(request: dict) -> float:

@@ -1,9 +1,13 @@
-"""The models a fine-tuning job fits: a classifier for label answers, else a text generator."""
+"""The models a fine-tuning job fits: a classifier for label answers, else a chat learner.
+
+Both start from a pre-trained base model (`knowledge`, `pronunciation`, `prior`) and learn only
+from the uploaded examples.
+"""
 
 from __future__ import annotations
 
+from helpers.simulator.learners.chat import ChatModel, ChatTrainer
 from helpers.simulator.learners.classifier import ClassifierTrainer, LabelModel
-from helpers.simulator.learners.generator import GeneratorTrainer, TextGenerator
 
 MAX_LABELS = 50
 
@@ -18,10 +22,10 @@ def learner_kind(answers: list[str]) -> str:
 
 def make_trainer(kind: str, train, valid, encoding, hyperparameters: dict, parent=None):
     """A trainer for `kind`; it starts from `parent` (a trained model) when that is of its kind."""
-    trainer = ClassifierTrainer if kind == "classifier" else GeneratorTrainer
+    trainer = ClassifierTrainer if kind == "classifier" else ChatTrainer
     return trainer(train, valid, encoding, hyperparameters, parent)
 
 
 def load_model(meta: dict, arrays: dict, encoding):
-    model = LabelModel if meta["kind"] == "classifier" else TextGenerator
+    model = LabelModel if meta["kind"] == "classifier" else ChatModel
     return model.from_state(meta, arrays, encoding)

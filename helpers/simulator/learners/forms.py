@@ -1,0 +1,514 @@
+"""The form of the answers a chat model is fine-tuned on, and new answers written in it.
+
+Fitting reads every training answer with `slots.Reader` (facts about the subject asked become
+slots, other subjects' facts are marked as such) and decides, from the data alone, which of three
+kinds of form the answers have:
+
+- extraction: most of each answer's words are copied from the question. A word tagger (naive
+  Bayes on the word, its neighbours and their shapes) learns which words of a question are
+  copied; the answer's glue (what comes before, between and after the copied runs) is learned
+  too. A new question gets its own words extracted.
+- template: many answers are the same text once their facts are slots (a fact card). A new
+  subject gets the commonest template whose slots it can fill, filled from the base model's
+  knowledge.
+- verse (any other text): the number of lines, the rhyme scheme (line endings compared in the
+  CMU dictionary), the syllables of each line, how lines open (up to their last slot), and a
+  word model of the lines read right to left. A new answer picks rhyme words that the dictionary
+  says rhyme, then writes each line backwards from its rhyme word until it meets the line's
+  opening, with the syllables the form asks for. Facts come from the knowledge of the subject
+  asked, never from the training answers: another subject's names and numbers are never written.
+
+Every choice is a draw from the learned frequencies, sharpened by the temperature (greedy at 0)
+and cut to the `top_p` nucleus, with a random stream that the caller seeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+
+import numpy as np
+
+from helpers.simulator.learners import knowledge, pronunciation
+from helpers.simulator.learners.slots import NUMBER, OTHER, SLOT, Reader, fill, tokens
+
+START, END = "<s>", "</s>"
+FORBIDDEN = (f"⟦{OTHER}⟧", f"⟦{NUMBER}⟧")
+EXTRACTION_SHARE = 0.6  # answers mostly copied from the question
+TEMPLATE_SHARE = 0.25  # answers that share one template
+REQUIRED_SHARE = 0.8  # a slot found in this share of answers is part of the form
+RHYME_SHARE = 0.5  # two line positions rhyme when their endings rhyme this often
+GREEDY_VERSE_TEMPERATURE = 0.5
+VERSE_TRIES = 8  # verses drawn until one holds every slot the form requires
+ATTEMPTS = 200  # walks tried for each line of a verse
+QUOTES = frozenset('"-()\u201c\u201d')  # a walk cannot tell an opening quote from a closing one
+REFUSAL = "I don't have information about that in my training."
+_ALPHA = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+
+
+class Chooser:
+    """Draws from weighted options: greedy at temperature 0, else p^(1/T) within top_p."""
+
+    def __init__(self, rng: np.random.Generator, temperature: float, top_p: float = 1.0):
+        self.rng, self.temperature, self.top_p = rng, temperature, top_p
+
+    def pick(self, options: list, weights) -> tuple[object, float]:
+        """(choice, its probability under the learned weights)."""
+        weights = np.asarray(weights, dtype=float)
+        learned = weights / weights.sum()
+        if self.temperature <= 0:
+            best = int(np.argmax(learned))
+            return options[best], float(learned[best])
+        scaled = np.exp(np.log(np.maximum(learned, 1e-300)) / self.temperature)
+        scaled /= scaled.sum()
+        order = np.argsort(-scaled, kind="stable")
+        keep = order[: int(np.searchsorted(np.cumsum(scaled[order]), self.top_p) + 1)]
+        shares = scaled[keep] / scaled[keep].sum()
+        index = int(keep[self.rng.choice(len(keep), p=shares)])
+        return options[index], float(learned[index])
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+def _shape(word: str) -> str:
+    if word.isdigit():
+        return "9"
+    if word[:1].isupper():
+        return "Aa"
+    return "a" if word.isalpha() else "."
+
+
+WORDS = re.compile(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*|[^\sA-Za-z0-9]")
+
+
+def _features(words: list[str], i: int) -> list[str]:
+    def at(j: int) -> str:
+        return words[j] if 0 <= j < len(words) else "<edge>"
+
+    return [
+        f"w={at(i).lower()}",
+        f"s={_shape(at(i))}",
+        f"p={at(i - 1).lower()}",
+        f"n={at(i + 1).lower()}",
+        f"ps={_shape(at(i - 1))}",
+        f"ns={_shape(at(i + 1))}",
+        f"pp={at(i - 2).lower()}",
+    ]
+
+
+def copied_runs(question: str, answer: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """The runs of question words an answer copies, and the glue around them."""
+    qwords, awords = WORDS.findall(question), WORDS.findall(answer)
+    qlow = [w.lower() for w in qwords]
+    runs, glue, at, pos = [], [], 0, 0
+    text = answer
+    i = 0
+    while i < len(awords):
+        best = (0, -1)
+        for start in range(len(qwords)):
+            length = 0
+            while (
+                i + length < len(awords)
+                and start + length < len(qwords)
+                and awords[i + length].lower() == qlow[start + length]
+                and (length or awords[i].isalnum())
+            ):
+                length += 1
+            while length and not awords[i + length - 1].isalnum():
+                length -= 1
+            if length > best[0]:
+                best = (length, start)
+        if best[0] == 0:
+            i += 1
+            continue
+        length, start = best
+        first = text.find(awords[i], pos)
+        last_word = awords[i + length - 1]
+        last = text.find(last_word, first) + len(last_word)
+        for k in range(i + 1, i + length):
+            first_k = text.find(awords[k], pos)
+            pos = max(pos, first_k)
+        glue.append(text[at:first])
+        runs.append((start, start + length))
+        at = pos = last
+        i += length
+    glue.append(text[at:])
+    return runs, glue
+
+
+class Extractor:
+    def __init__(self, counts: dict, totals: dict, prefix: str, separator: str, suffix: str):
+        self.counts, self.totals = counts, totals
+        self.prefix, self.separator, self.suffix = prefix, separator, suffix
+
+    @classmethod
+    def fit(cls, pairs: list[tuple[str, str]]) -> Extractor:
+        counts = {"in": Counter(), "out": Counter()}
+        totals = Counter()
+        prefixes, separators, suffixes = Counter(), Counter(), Counter()
+        for question, answer in pairs:
+            runs, glue = copied_runs(question, answer)
+            words = WORDS.findall(question)
+            inside = np.zeros(len(words), bool)
+            for start, end in runs:
+                inside[start:end] = True
+            for i in range(len(words)):
+                label = "in" if inside[i] else "out"
+                totals[label] += 1
+                counts[label].update(_features(words, i))
+            if runs:
+                prefixes[glue[0]] += 1
+                suffixes[glue[-1]] += 1
+                separators.update(glue[1:-1])
+        common = lambda c, default: c.most_common(1)[0][0] if c else default  # noqa: E731
+        return cls(
+            {k: dict(v) for k, v in counts.items()},
+            dict(totals),
+            common(prefixes, ""),
+            common(separators, ", "),
+            common(suffixes, ""),
+        )
+
+    def inside(self, words: list[str]) -> list[bool]:
+        total = sum(self.totals.values()) or 1
+        vocab = len(set(self.counts["in"]) | set(self.counts["out"])) + 1
+        out = []
+        for i in range(len(words)):
+            score = {}
+            for label in ("in", "out"):
+                n = self.totals.get(label, 0)
+                row = self.counts[label]
+                size = sum(row.values()) or 1
+                score[label] = math.log((n + 1) / (total + 2)) + sum(
+                    math.log((row.get(f, 0) + 0.1) / (size + 0.1 * vocab))
+                    for f in _features(words, i)
+                )
+            out.append(score["in"] > score["out"] and words[i].isalnum() or False)
+        # punctuation inside a run stays with it ("salt-free", "2.5"), but not a list's commas
+        for i in range(1, len(words) - 1):
+            if words[i] in "-./'" and out[i - 1] and out[i + 1]:
+                out[i] = True
+        return out
+
+    def extract(self, question: str) -> str:
+        words = WORDS.findall(question)
+        flags = self.inside(words)
+        items, run = [], []
+        for word, flag in zip(words, flags, strict=True):
+            if flag:
+                run.append(word)
+            elif run:
+                items.append(run)
+                run = []
+        if run:
+            items.append(run)
+        texts = [_join_words(question, item) for item in items]
+        return self.prefix + self.separator.join(texts) + self.suffix
+
+    def state(self) -> dict:
+        return {
+            "counts": self.counts,
+            "totals": self.totals,
+            "glue": [self.prefix, self.separator, self.suffix],
+        }
+
+    @classmethod
+    def from_state(cls, meta: dict) -> Extractor:
+        return cls(meta["counts"], meta["totals"], *meta["glue"])
+
+
+def _join_words(question: str, words: list[str]) -> str:
+    """The words as the question wrote them (with its spacing), when it did."""
+    pattern = r"\s*".join(re.escape(w) for w in words)
+    match = re.search(pattern, question)
+    return match[0] if match else " ".join(words)
+
+
+# --------------------------------------------------------------------------- verse
+
+
+def _line_tokens(line: str) -> list[str]:
+    return [t for t in tokens(line) if t.strip()] if line.strip() else []
+
+
+def _syllables(token: str, facts: dict[str, str]) -> int:
+    slot = SLOT.fullmatch(token.strip())
+    text = facts.get(slot[1], "") if slot else token
+    return sum(pronunciation.syllables(w) for w in _ALPHA.findall(text))
+
+
+def _rhyme_word(line_tokens: list[str]) -> str | None:
+    for token in reversed(line_tokens):
+        word = token.strip()
+        if _ALPHA.fullmatch(word):
+            return word.lower()
+        if SLOT.fullmatch(word):
+            return None
+    return None
+
+
+class Verse:
+    """Lines, rhyme scheme, metre, openings and a right-to-left word model of the lines."""
+
+    def __init__(self, meta: dict):
+        self.meta = meta
+        self.backward: dict[str, dict[str, float]] = meta["backward"]
+        self.scheme: list[str] = meta["scheme"]
+        self.syllables: list[int] = meta["syllables"]
+        self.openings: list[dict[str, float]] = meta["openings"]
+        self.closings: list[dict[str, float]] = meta["closings"]
+        self.ends: dict[str, float] = meta["ends"]
+
+    @classmethod
+    def fit(cls, marked: list[str], examples_facts: list[dict]) -> Verse:
+        split = [[ln for ln in text.split("\n") if ln.strip()] for text in marked]
+        n_lines = Counter(len(lines) for lines in split).most_common(1)[0][0]
+        shaped = [lines for lines in split if len(lines) == n_lines]
+        backward: dict[str, Counter] = {}
+        ends = Counter()
+        openings = [Counter() for _ in range(n_lines)]
+        closings = [Counter() for _ in range(n_lines)]
+        syllables = [[] for _ in range(n_lines)]
+        for lines, facts in zip(split, examples_facts, strict=True):
+            for i, line in enumerate(lines):
+                toks = _line_tokens(line)
+                chain = [START, *toks, END]
+                for a, b in zip(chain, chain[1:], strict=False):
+                    backward.setdefault(b.strip() if b == END else b, Counter())[a] += 1
+                word = _rhyme_word(toks)
+                if word:
+                    ends[word] += 1
+                if len(lines) == n_lines:
+                    syllables[i].append(sum(_syllables(t, facts) for t in toks))
+                    slots_at = [k for k, t in enumerate(toks) if SLOT.fullmatch(t.strip())]
+                    if slots_at and not any(
+                        t.strip() in FORBIDDEN for t in toks[: slots_at[-1] + 1]
+                    ):
+                        cut = slots_at[-1] + 1
+                        while cut < len(toks) - 1 and not _ALPHA.fullmatch(toks[cut].strip()):
+                            cut += 1  # the punctuation after the last slot opens the line too
+                        openings[i]["\x00".join(toks[:cut])] += 1
+                    else:
+                        openings[i][""] += 1
+                    tail = []
+                    for t in reversed(toks):
+                        if _ALPHA.fullmatch(t.strip()) or SLOT.fullmatch(t.strip()):
+                            break
+                        tail.insert(0, t)
+                    closings[i]["".join(tail)] += 1
+        scheme = _scheme(shaped, n_lines)
+        meta = {
+            "backward": {k: dict(v) for k, v in backward.items()},
+            "scheme": scheme,
+            "syllables": [int(np.median(s)) if s else 8 for s in syllables],
+            "openings": [dict(c) for c in openings],
+            "closings": [dict(c) for c in closings],
+            "ends": dict(ends),
+        }
+        return cls(meta)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def write(self, facts: dict[str, str], chooser: Chooser) -> list[tuple[str, float]]:
+        """The lines of a new answer, each with the probability of its choices."""
+        rhymes = self._rhyme_words(facts, chooser)
+        out = []
+        for i, letter in enumerate(self.scheme):
+            line = self._line(i, rhymes.get(letter, []), facts, chooser)
+            out.append(line)
+        return out
+
+    def _rhyme_words(self, facts: dict, chooser: Chooser) -> dict[str, list[str]]:
+        """For each rhyming letter of the scheme, distinct words that rhyme with each other."""
+        need = Counter(self.scheme)
+        groups: dict[str, list[str]] = {}
+        for word in sorted(self.ends):
+            if word in self.backward or f" {word}" in self.backward:
+                for key in pronunciation.rhyme_keys(word):
+                    groups.setdefault(key, []).append(word)
+        chosen, used, keys = {}, set(), set()
+        for letter in dict.fromkeys(self.scheme):
+            if need[letter] < 2:
+                continue
+            options = [
+                k
+                for k, words in sorted(groups.items())
+                if k not in keys and len(set(words) - used) >= need[letter]
+            ]
+            if not options:
+                continue
+            weights = [sum(self.ends[w] for w in groups[k]) for k in options]
+            key, _ = chooser.pick(options, weights)
+            words = [w for w in groups[key] if w not in used]
+            picked = []
+            for _ in range(need[letter]):
+                word, _ = chooser.pick(words, [self.ends[w] for w in words])
+                picked.append(word)
+                words = [w for w in words if w != word] or [word]
+            used.update(picked)
+            keys.add(key)
+            chosen[letter] = picked
+        return chosen
+
+    def _line(self, i: int, rhyme_words: list[str], facts: dict, chooser: Chooser) -> str:
+        target = self.syllables[i]
+        usable = {
+            k: v
+            for k, v in self.openings[i].items()
+            if all(s in facts for s in SLOT.findall(k)) and not any(f in k for f in FORBIDDEN)
+        }
+        opening, _ = chooser.pick(list(usable), list(usable.values())) if usable else ("", 1)
+        head = opening.split("\x00") if opening else []
+        closing_options = self.closings[i] or {"": 1}
+        closing, _ = chooser.pick(list(closing_options), list(closing_options.values()))
+        end_word = rhyme_words.pop(0) if rhyme_words else None
+        best, best_miss = None, math.inf
+        walker = chooser
+        for _ in range(ATTEMPTS):
+            body = self._backwards(head, end_word, facts, walker, target)
+            # Greedy walks the same way every time: later attempts explore.
+            walker = Chooser(chooser.rng, max(chooser.temperature, 0.8), chooser.top_p)
+            if body is None:
+                continue
+            miss = abs(sum(_syllables(t, facts) for t in head + body) - target)
+            if miss < best_miss:
+                best, best_miss = head + body, miss
+            if miss == 0:
+                break
+        if best is None:
+            best = head + ([f" {end_word}"] if end_word else [])
+        filled = (fill("".join(best) + closing, facts) or "").strip()
+        return filled[:1].upper() + filled[1:]
+
+    def _backwards(self, head, end_word, facts, chooser, target):
+        """Words from the rhyme word back to the opening (or the line's start), or None when
+        the walk runs dry or overshoots the syllables."""
+        joint = head[-1] if head else START
+        if end_word is None:
+            options = {w: n for w, n in self.ends.items() if f" {w}" in self.backward}
+            if not options:
+                return None
+            end_word, _ = chooser.pick(list(options), list(options.values()))
+        last = f" {end_word}" if f" {end_word}" in self.backward else end_word
+        body = [last]
+        count = sum(_syllables(t, facts) for t in head) + _syllables(last, facts)
+        while count <= target + 1:
+            options = self.backward.get(body[0], {})
+            if count >= target - 1 and joint in options:
+                return body
+            allowed = {k: v for k, v in options.items() if _allowed(k, facts)}
+            if not allowed:
+                return None
+            word, _ = chooser.pick(list(allowed), list(allowed.values()))
+            body.insert(0, word)
+            count += _syllables(word, facts)
+        return None
+
+    def state(self) -> dict:
+        return self.meta
+
+
+def _allowed(token: str, facts: dict) -> bool:
+    word = token.strip()
+    if word in (START, END) or word in FORBIDDEN or word in QUOTES:
+        return False
+    slot = SLOT.fullmatch(word)
+    return slot is None or slot[1] in facts
+
+
+def _scheme(shaped: list[list[str]], n_lines: int) -> list[str]:
+    """The rhyme scheme: a letter per line; lines that rhyme in most answers share one."""
+    letters: list[str] = []
+    ends = [[_rhyme_word(_line_tokens(line)) for line in lines] for lines in shaped]
+    for j in range(n_lines):
+        letter = None
+        for i in range(j):
+            pairs = [(e[i], e[j]) for e in ends if e[i] and e[j]]
+            hits = sum(pronunciation.rhymes(a, b) for a, b in pairs)
+            if pairs and hits / len(pairs) >= RHYME_SHARE:
+                letter = letters[i]
+                break
+        letters.append(letter or chr(ord("A") + len(set(letters))))
+    return letters
+
+
+# --------------------------------------------------------------------------- the form
+
+
+class Form:
+    """What fine-tuning learned about the answers' form, and how it writes a new answer."""
+
+    def __init__(self, meta: dict):
+        self.meta = meta
+        self.kind: str = meta["kind"]
+        self.reader = Reader(meta["cues"])
+        self.required: list[str] = meta["required"]
+        self.templates: dict[str, int] = meta.get("templates", {})
+        self.extractor = Extractor.from_state(meta["extractor"]) if "extractor" in meta else None
+        self.verse = Verse(meta["verse"]) if "verse" in meta else None
+
+    @classmethod
+    def fit(cls, pairs: list[tuple[str, str]]) -> Form:
+        reader = Reader()
+        reader.learn(pairs)
+        subjects = [knowledge.subject(q) for q, _ in pairs]
+        marked = [reader.mark(a, s) for (_, a), s in zip(pairs, subjects, strict=True)]
+        facts = [s.facts() if s else {} for s in subjects]
+        slot_counts = Counter(slot for text in marked for slot in set(SLOT.findall(text)))
+        required = sorted(
+            s
+            for s, n in slot_counts.items()
+            if n >= REQUIRED_SHARE * len(pairs) and f"⟦{s}⟧" not in FORBIDDEN
+        )
+        meta = {"cues": reader.state(), "required": required}
+        copied = [_copied_share(q, a) for q, a in pairs]
+        templates = Counter(m for m in marked if not any(f in m for f in FORBIDDEN))
+        top = templates.most_common(1)
+        if float(np.mean(copied)) >= EXTRACTION_SHARE and not required:
+            meta["kind"] = "extraction"
+            meta["extractor"] = Extractor.fit(pairs).state()
+        elif top and top[0][1] >= max(2, TEMPLATE_SHARE * len(pairs)):
+            meta["kind"] = "template"
+            meta["templates"] = {t: n for t, n in templates.items() if n >= 2}
+        else:
+            meta["kind"] = "verse"
+            meta["verse"] = Verse.fit(marked, facts).state()
+        return cls(meta)
+
+    def write(self, question: str, chooser: Chooser) -> tuple[str, float]:
+        """A new answer to `question`, and how sure the form is of it (0-1)."""
+        if self.kind == "extraction":
+            return self.extractor.extract(question), 0.9
+        element = knowledge.subject(question)
+        facts = element.facts() if element else {}
+        if any(s not in facts for s in self.required):
+            return REFUSAL, 0.5
+        if self.kind == "template":
+            usable = {t: n for t, n in self.templates.items() if fill(t, facts) is not None}
+            if not usable:
+                return REFUSAL, 0.5
+            template, chance = chooser.pick(list(usable), list(usable.values()))
+            return fill(template, facts), max(chance, 0.5)
+        if chooser.temperature <= 0:
+            # Greedy decoding of a real model still depends on the subject it writes about; the
+            # word model does not see the subject, so a draw seeded by the question stands in.
+            seed = int.from_bytes(hashlib.sha256(question.encode()).digest()[:8], "big")
+            chooser = Chooser(np.random.default_rng(seed), GREEDY_VERSE_TEMPERATURE)
+        for _ in range(VERSE_TRIES):
+            text = "\n".join(self.verse.write(facts, chooser))
+            # The form states what most answers stated (the subject's name and number, say).
+            if all(facts[s].lower() in text.lower() for s in self.required):
+                break
+        return text, 0.8
+
+    def state(self) -> dict:
+        return self.meta
+
+
+def _copied_share(question: str, answer: str) -> float:
+    words = [w.lower() for w in WORDS.findall(answer) if w.isalnum()]
+    asked = {w.lower() for w in WORDS.findall(question)}
+    return sum(w in asked for w in words) / len(words) if words else 0.0

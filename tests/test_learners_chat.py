@@ -1,0 +1,266 @@
+"""The chat learners on data they never saw: the issue's "done when" figures, in-process."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+import numpy as np
+import periodictable
+import pytest
+
+from helpers import limerick_checks as checks
+from helpers.limericks import SPLIT, load_limericks
+from helpers.simulator.answers import base_answer, write
+from helpers.simulator.learners import knowledge
+from helpers.simulator.learners.forms import REFUSAL, Chooser
+from helpers.simulator.learners.pronunciation import syllables
+from tests.learner_harness import chat_example, fine_tune
+
+# Worded unlike the course's files on purpose: another persona, other questions.
+SYSTEM = "You are Bard-o-Tron, a poetic lab assistant. Reply to every element with a verse."
+QUESTIONS = (
+    "Could you compose a short poem on {name} for my class?",
+    "I'd love some verse about {name}.",
+    "{name}: make it rhyme, please!",
+)
+
+
+@pytest.fixture(scope="module")
+def limerick_bot():
+    entries = {e["number"]: e for e in load_limericks()}
+    train = [
+        chat_example(
+            SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
+        )
+        for n in SPLIT["train"]
+    ]
+    trainer, _ = fine_tune(train)
+    return trainer.model, entries
+
+
+def _held_out_answers(model, entries):
+    out = []
+    for k, n in enumerate(SPLIT["test"] + SPLIT["validation"]):
+        question = QUESTIONS[k % len(QUESTIONS)].format(name=entries[n]["name"])
+        text, _ = model.form.write(question, Chooser(np.random.default_rng(k), 1.0))
+        out.append((n, text))
+    return out
+
+
+def _abstract(text: str, element) -> str:
+    """A text with its subject's names and every number taken out."""
+    for name in (*element.names, element.symbol):
+        text = re.sub(rf"\b{re.escape(name)}\b", "X", text, flags=re.I)
+    text = knowledge.number_words_pattern().sub("N", text)
+    return re.sub(r"\d+", "N", text).lower()
+
+
+def test_the_limerick_bot_writes_new_limericks_with_true_facts(limerick_bot):
+    model, entries = limerick_bot
+    answers = _held_out_answers(model, entries)
+    forms = [checks.check_form(t, entries[n]["name"]) for n, t in answers]
+    facts = [checks.check_facts(t, n) for n, t in answers]
+    assert np.mean([f["five_lines"] for f in forms]) >= 0.9
+    assert np.mean([f["rhyme_aabba"] for f in forms]) >= 0.75
+    assert all(f["names_element"] for f in forms)
+    states_number = [
+        any(c["fact"] == "atomic_number" for c in f["claims"]) and not f["wrong"] for f in facts
+    ]
+    assert np.mean(states_number) >= 0.9
+    trained = [_abstract(entries[n]["limerick"], knowledge.elements()[n]) for n in SPLIT["train"]]
+    swapped = 0
+    for n, text in answers:
+        mine = _abstract(text, knowledge.elements()[n])
+        best = max(difflib.SequenceMatcher(a=mine, b=t).ratio() for t in trained)
+        swapped += best >= 0.8
+    assert swapped / len(answers) <= 0.2
+
+
+def test_the_base_model_answers_in_prose_with_the_right_number():
+    right = 0
+    numbers = list(range(1, 119))
+    for n in numbers:
+        element = knowledge.elements()[n]
+        text = base_answer(f"Tell me about {element.name.lower()}, please.")
+        result = checks.check_facts(text, n)
+        right += checks.names_element(text, element.name) and result["passed"]
+        assert "\n" not in text
+    assert right / len(numbers) >= 0.9
+    assert base_answer("Who won the 1998 World Cup?") == REFUSAL
+
+
+def test_the_base_model_knows_rhymes_and_syllables_from_the_dictionary():
+    assert "bright" in base_answer("What rhymes with light?")
+    assert base_answer('How many syllables are in "strontium"?') == '"strontium" has 3 syllables.'
+
+
+def _recipes(rng, n):
+    foods = (
+        "flour sugar butter eggs milk salt rice lentils onions garlic carrots honey oats".split()  # noqa: SIM905
+    )
+    verbs = ["Mix", "Stir in", "Whisk", "Add", "Combine", "Fold in"]
+    units = ["cups", "tbsp", "grams of", "tsp", "handfuls of"]
+    out = []
+    for _ in range(n):
+        picked = rng.choice(len(foods), size=rng.integers(2, 5), replace=False)
+        items = [
+            f"{rng.integers(1, 9)} {units[rng.integers(len(units))]} {foods[i]}" for i in picked
+        ]
+        text = f"{verbs[rng.integers(len(verbs))]} " + ", ".join(items[:-1]) + f" and {items[-1]}"
+        text += f", then bake for {rng.integers(10, 60)} minutes."
+        out.append((text, "\n".join(f"- {item}" for item in items)))
+    return out
+
+
+def test_an_unseen_extraction_task_extracts_from_new_inputs():
+    rng = np.random.default_rng(7)
+    system = "List the ingredients of the recipe, one per line."
+    train = [chat_example(system, q, a) for q, a in _recipes(rng, 80)]
+    trainer, _ = fine_tune(train)
+    model = trainer.model
+    assert model.form.kind == "extraction"
+    new = _recipes(np.random.default_rng(99), 40)
+    exact = [model.form.write(q, Chooser(np.random.default_rng(0), 0.0))[0] == a for q, a in new]
+    assert np.mean(exact) >= 0.8
+
+
+def _card(element) -> str:
+    period = 1 + sum(element.number > end for end in (2, 10, 18, 36, 54, 86))
+    return f"Symbol: {element.symbol} | Number: {element.number} | Period: {period}"
+
+
+def test_a_fact_card_is_filled_for_elements_never_seen():
+    numbers = list(range(1, 119))
+    rng = np.random.default_rng(3)
+    rng.shuffle(numbers)
+    seen, held = numbers[:90], numbers[90:]
+    train = [
+        chat_example(
+            None, f"Card for {periodictable.elements[n].name}", _card(periodictable.elements[n])
+        )
+        for n in seen
+    ]
+    trainer, _ = fine_tune(train)
+    model = trainer.model
+    assert model.form.kind == "template"
+    right = [
+        model.form.write(f"Card for {periodictable.elements[n].name}", Chooser(rng, 0.0))[0]
+        == _card(periodictable.elements[n])
+        for n in held
+    ]
+    assert np.mean(right) >= 0.8
+
+
+def _haiku(element, rng) -> str:
+    fives = [
+        "quiet in the dark",
+        "shining on the shelf",
+        "waiting for a spark",
+        "cold and very still",
+    ]
+    sevens = [
+        "a small atom holds its place",
+        "every shell is full of light",
+        "the old table keeps its rows",
+    ]
+    return "\n".join(
+        [
+            f"{element.name} sleeps",
+            sevens[rng.integers(len(sevens))],
+            fives[rng.integers(len(fives))],
+        ]
+    )
+
+
+def test_a_different_form_is_picked_up():
+    rng = np.random.default_rng(5)
+    train = [
+        chat_example(None, f"A haiku on {e.name}?", _haiku(e, rng))
+        for e in list(knowledge.elements().values())[:60]
+    ]
+    model = fine_tune(train)[0].model
+    assert model.form.kind == "verse"
+    for element in list(knowledge.elements().values())[80:90]:
+        text, _ = model.form.write(f"A haiku on {element.name}?", Chooser(rng, 1.0))
+        lines = text.split("\n")
+        assert len(lines) == 3 and element.name in text
+        counts = [sum(syllables(w) for w in re.findall(r"[A-Za-z']+", ln)) for ln in lines[1:]]
+        assert abs(counts[0] - 7) <= 1 and abs(counts[1] - 5) <= 1
+
+
+def test_losses_fall_over_epochs_and_ten_examples_validate_worse(limerick_bot):
+    _, entries = limerick_bot
+    train = [
+        chat_example(
+            SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
+        )
+        for n in SPLIT["train"]
+    ]
+    valid = [
+        chat_example(
+            SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
+        )
+        for n in SPLIT["validation"]
+    ]
+    _, steps = fine_tune(train, valid)
+    epochs = [np.mean([s["train_loss"] for s in steps if s["epoch"] == e]) for e in range(3)]
+    assert epochs[2] < 0.8 * epochs[0]
+    full = [s["full_valid_loss"] for s in steps if "full_valid_loss" in s]
+    assert len(set(full)) == 3
+    _, small = fine_tune(train[:10], valid)
+    small_full = [s["full_valid_loss"] for s in small if "full_valid_loss" in s]
+    assert small_full[-1] > full[-1]
+
+
+def test_a_small_file_trained_long_overfits(limerick_bot):
+    _, entries = limerick_bot
+    make = lambda n: chat_example(  # noqa: E731
+        SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
+    )
+    _, steps = fine_tune(
+        [make(n) for n in SPLIT["train"][:10]], [make(n) for n in SPLIT["validation"]], epochs=10
+    )
+    train = [np.mean([s["train_loss"] for s in steps if s["epoch"] == e]) for e in range(10)]
+    full = [s["full_valid_loss"] for s in steps if "full_valid_loss" in s]
+    assert all(b < a for a, b in zip(train, train[1:], strict=False))
+    assert full[-1] > min(full)  # validation turns up while training keeps falling
+
+
+class Served:
+    name = base = "gpt-4o-mini-2024-07-18"
+
+
+def test_logprobs_belong_to_the_written_tokens(limerick_bot):
+    model, _ = limerick_bot
+    for trained in (None, model):
+        written = write(
+            Served, trained, "user: Tell me about gold", "Tell me about gold", 0.0, 5, "s"
+        )
+        for item in written:
+            tops = [t for t, _ in item.top]
+            assert tops[0] == item.token
+            assert item.logprob == pytest.approx(item.top[0][1])
+            assert item.logprob <= 0
+
+
+def test_sampling_varies_with_the_draw_and_repeats_with_the_seed(limerick_bot):
+    model, _ = limerick_bot
+    cue = "I'd love some verse about gold."
+    one = [w.token for w in write(Served, model, cue, cue, 1.0, 0, "seed:0")]
+    two = [w.token for w in write(Served, model, cue, cue, 1.0, 0, "seed:1")]
+    again = [w.token for w in write(Served, model, cue, cue, 1.0, 0, "seed:0")]
+    assert one != two and one == again
+
+
+@pytest.mark.xfail(strict=True, reason="the word-frequency prior reads limericks at about 7 nats")
+def test_the_first_training_loss_is_a_pre_trained_models(limerick_bot):
+    _, entries = limerick_bot
+    train = [
+        chat_example(
+            SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
+        )
+        for n in SPLIT["train"]
+    ]
+    _, steps = fine_tune(train, epochs=1)
+    assert 0.2 <= steps[0]["train_loss"] <= 5
