@@ -295,3 +295,16 @@ def test_a_bad_validation_file_is_named_as_such(client):
     )
     assert job.error.param == "validation_file"
     assert job.error.code == "missing_completion" and "line 1" in job.error.message
+
+
+def test_an_unreadable_training_file_fails_the_job_with_the_real_cause(server, client):
+    train = client.files.create(
+        file=("t.jsonl", jsonl(tiny_classification(10))), purpose="fine-tune"
+    )
+    blob = server.state_dir / "files" / train.id
+    blob.unlink()
+    blob.mkdir()  # reading it now fails, but not because the file was deleted
+    job = client.fine_tuning.jobs.create(model="babbage-002", training_file=train.id)
+    job, _ = wait_for_job(client, job.id)
+    assert job.status == "failed" and job.error.param == "training_file"
+    assert "could not be read" in job.error.message and "was deleted" not in job.error.message

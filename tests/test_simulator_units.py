@@ -10,15 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers.simulator.api.files import clean_filename
 from helpers.simulator.faults import FaultInjector, FaultPlanError, parse_faults
-from helpers.simulator.files import clean_filename
-from helpers.simulator.hyperparameters import auto_batch_size, check_requested, resolve
-from helpers.simulator.ids import derived_id, make_id, model_code
 from helpers.simulator.learners import learner_kind
 from helpers.simulator.learners.labels import LabelTokens
 from helpers.simulator.learners.recall import adapt
-from helpers.simulator.results import results_content, results_csv
-from helpers.simulator.training_data import DataRejected, read_training_data
+from helpers.simulator.stamps import derived_id, make_id, model_code
+from helpers.simulator.training.data import DataRejected, read_training_data
+from helpers.simulator.training.outputs import results_content, results_csv
+from helpers.simulator.training.session import auto_batch_size, check_requested, resolve
 from helpers.tokens import encoding_for
 
 
@@ -169,3 +169,22 @@ def test_sampling_a_label_follows_the_temperature():
     assert 0.65 < draws.count(0) / len(draws) < 0.75
     assert all(pick_label(p, 0.01, f"salt{i}") == 0 for i in range(200))
     assert pick_label(p, 1.0, "same") == pick_label(p, 1.0, "same")
+
+
+def test_each_layer_imports_only_the_layers_below_it():
+    """training/ never reaches up into the API or the server; the API never into the server."""
+    import ast
+    from pathlib import Path
+
+    import helpers.simulator as package
+
+    root = Path(package.__file__).parent
+    above = {
+        "training": ("helpers.simulator.api", "helpers.simulator.app", "helpers.simulator.server"),
+        "api": ("helpers.simulator.app", "helpers.simulator.server"),
+    }
+    for layer, forbidden in above.items():
+        for path in (root / layer).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    assert not node.module.startswith(forbidden), f"{path.name}: {node.module}"

@@ -1,7 +1,20 @@
-"""The ASGI application: the routes, the gate in front of them, and OpenAI-shaped errors."""
+"""The HTTP side: the ASGI application every request goes through.
+
+A request meets, in order:
+
+1. the gate, a plain ASGI layer (no per-request objects, so it adds next to nothing to a round
+   trip): a bearer key must be present, and injected faults strike here;
+2. FastAPI, which routes it to one router per resource (`api/`);
+3. the error handlers, which give every refusal OpenAI's error shape.
+
+The key itself is only checked for presence; it is never stored or logged.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import json
 import logging
 
 from fastapi import FastAPI
@@ -10,11 +23,27 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from helpers.simulator.errors import APIError
-from helpers.simulator.gate import Gate
-from helpers.simulator.routes import completions, files, jobs, models
+from helpers.simulator.api import completions, files, jobs, models
+from helpers.simulator.errors import APIError, unauthorized
 
 log = logging.getLogger("helpers.simulator")
+
+LOOPBACK_NAMES = ("localhost",)
+
+RATE_LIMITED = APIError(
+    429,
+    "Rate limit reached (a fault injected by the offline simulator). Please retry shortly.",
+    type_="requests",
+    code="rate_limit_exceeded",
+    retry=True,
+)
+SERVER_ERROR = APIError(
+    500,
+    "The server had an error while processing your request (a fault injected by the offline "
+    "simulator). Please retry.",
+    type_="server_error",
+    retry=True,
+)
 
 
 def create_app(sim) -> Gate:
@@ -22,8 +51,8 @@ def create_app(sim) -> Gate:
         title="Offline OpenAI API simulator", docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.sim = sim
-    for module in (files, jobs, models, completions):
-        app.include_router(module.router)
+    for resource in (files, jobs, models, completions):
+        app.include_router(resource.router)
     app.add_exception_handler(APIError, _api_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -31,8 +60,81 @@ def create_app(sim) -> Gate:
     return Gate(app, sim)
 
 
+# -- the gate --------------------------------------------------------------------------------
+
+
+class Gate:
+    def __init__(self, app, sim):
+        self.app = app
+        self.sim = sim
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        refusal, extra = self.refusal(headers), None
+        if refusal is None:
+            fault = self.sim.faults.next_fault()
+            if fault == "429":
+                refusal = RATE_LIMITED
+                extra = {"retry-after-ms": str(self.sim.settings.faults.retry_after_ms)}
+            elif fault == "500":
+                refusal = SERVER_ERROR
+            elif fault == "delay":
+                await asyncio.sleep(self.sim.settings.faults.delay_seconds)
+        if refusal is not None:
+            await drain(receive)
+            await respond(send, refusal, extra)
+            return
+        await self.app(scope, receive, send)
+
+    def refusal(self, headers: dict) -> APIError | None:
+        """Why the request is refused before it is read, or None."""
+        if not _has_key(headers.get(b"authorization")):
+            return unauthorized()
+        return None
+
+
+def _has_key(authorization: bytes | None) -> bool:
+    if authorization is None:
+        return False
+    scheme, _, key = authorization.decode("latin-1").partition(" ")
+    return scheme.lower() == "bearer" and bool(key.strip())
+
+
+def is_loopback(host: str) -> bool:
+    """True for this machine's own names: localhost, 127.0.0.0/8 and ::1."""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def drain(receive) -> None:
+    """Read the request body to its end (and drop it), so that the connection stays usable."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return
+
+
+async def respond(send, error: APIError, extra: dict | None = None) -> None:
+    body = json.dumps(error.body()).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    for name, value in {**error.response_headers(), **(extra or {})}.items():
+        headers.append((name.encode(), value.encode()))
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# -- errors in OpenAI's shape -----------------------------------------------------------------
+
+
 def error_response(error: APIError) -> JSONResponse:
-    return JSONResponse(error.body(), status_code=error.status, headers=error.headers())
+    return JSONResponse(error.body(), status_code=error.status, headers=error.response_headers())
 
 
 async def _api_error(request: Request, exc: APIError) -> JSONResponse:
@@ -49,8 +151,23 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     return error_response(APIError(exc.status_code, str(exc.detail)))
 
 
+# What a field's value should have been, by the kind of validation that failed.
+EXPECTED = {"int_parsing": "a whole number", "int_type": "a whole number", "missing": None}
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    return error_response(APIError(400, "The request is not valid."))
+    """A query parameter or form field FastAPI could not read, named as OpenAI names them."""
+    first = exc.errors()[0]
+    where = [str(part) for part in first.get("loc", ()) if part not in ("query", "body", "path")]
+    param = ".".join(where) or None
+    kind = first.get("type")
+    if kind == "missing":
+        message = f"{param} is required."
+    elif kind in EXPECTED:
+        message = f"{param} must be {EXPECTED[kind]}, not {first.get('input')!r}."
+    else:
+        message = f"{param}: {first.get('msg', 'not valid')}."
+    return error_response(APIError(400, message, param=param))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
