@@ -297,6 +297,30 @@ def test_a_bad_validation_file_is_named_as_such(client):
     assert job.error.code == "missing_completion" and "line 1" in job.error.message
 
 
+# -- hostile or oversized requests ---------------------------------------------------------------
+
+CHAT = "chat/completions"
+
+
+def test_a_deeply_nested_body_is_400_and_the_connection_stays_usable(server, contract):
+    deep = b'{"model": "gpt-4o-mini", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with httpx2.Client(base_url=server.base_url + "/", timeout=10) as http:
+        for body in (deep, b'{"a": ' + b"[" * 65 + b"]" * 65 + b"}"):
+            response = http.post(CHAT, headers=KEY, content=body)
+            error = refused(response, contract, 400)
+            assert "nested too deeply" in error["message"]
+            assert response.headers["x-should-retry"] == "false"
+        # The next request on the same kept-alive connection is answered normally.
+        chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+        assert http.post(CHAT, headers=KEY, json=chat).status_code == 200
+
+
+def test_a_lone_surrogate_in_a_body_is_400(http, contract):
+    body = b'{"model": "babbage-002", "prompt": "a \\ud800 b", "echo": true}'
+    error = refused(http.post("completions", headers=KEY, content=body), contract, 400)
+    assert "surrogate" in error["message"]
+
+
 def test_an_unreadable_training_file_fails_the_job_with_the_real_cause(server, client):
     train = client.files.create(
         file=("t.jsonl", jsonl(tiny_classification(10))), purpose="fine-tune"
