@@ -321,6 +321,54 @@ def test_a_lone_surrogate_in_a_body_is_400(http, contract):
     assert "surrogate" in error["message"]
 
 
+def test_an_oversized_json_body_is_refused_early_with_413(http, contract):
+    from helpers.simulator.app import MAX_JSON_BODY_BYTES
+
+    oversized = b'{"model": "gpt-4o-mini", "pad": "' + b"x" * MAX_JSON_BODY_BYTES + b'"}'
+    response = http.post(CHAT, headers=KEY, content=oversized)
+    error = refused(response, contract, 413, code="request_too_large")
+    assert str(MAX_JSON_BODY_BYTES) in error["message"]
+
+    def chunks():  # sent without a length, so the limit applies while it arrives
+        for _ in range(MAX_JSON_BODY_BYTES // 2**20 + 2):
+            yield b" " * 2**20
+
+    refused(http.post(CHAT, headers=KEY, content=chunks()), contract, 413)
+    assert http.get("models", headers=KEY).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "request_body", "words"),
+    [
+        (
+            CHAT,
+            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "word " * 128_000}]},
+            "maximum context length is 128000 tokens. However, your messages resulted in 128",
+        ),
+        (
+            CHAT,
+            {
+                "model": "gpt-3.5-turbo",
+                "messages": [{"role": "user", "content": "word " * 16_000}],
+                "max_tokens": 1000,
+            },
+            "maximum context length is 16385 tokens. However, you requested 170",
+        ),
+        (
+            "completions",
+            {"model": "babbage-002", "prompt": ["short", "word " * 16_380]},
+            "maximum context length is 16384 tokens, however you requested 163",
+        ),
+    ],
+    ids=["chat", "chat-with-max-tokens", "legacy"],
+)
+def test_a_prompt_beyond_the_context_window_is_400(http, contract, endpoint, request_body, words):
+    param = "messages" if endpoint == CHAT else "prompt"
+    response = http.post(endpoint, headers=KEY, json=request_body)
+    error = refused(response, contract, 400, param=param, code="context_length_exceeded")
+    assert error["message"].startswith("This model's") and words in error["message"]
+
+
 def test_an_unreadable_training_file_fails_the_job_with_the_real_cause(server, client):
     train = client.files.create(
         file=("t.jsonl", jsonl(tiny_classification(10))), purpose="fine-tune"

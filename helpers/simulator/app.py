@@ -3,7 +3,8 @@
 A request meets, in order:
 
 1. the gate, a plain ASGI layer (no per-request objects, so it adds next to nothing to a round
-   trip): a bearer key must be present, and injected faults strike here;
+   trip): a bearer key must be present, the body must not be larger than any real request's,
+   and injected faults strike here;
 2. FastAPI, which routes it to one router per resource (`api/`);
 3. the error handlers, which give every refusal OpenAI's error shape.
 
@@ -28,6 +29,12 @@ from helpers.simulator.errors import APIError, unauthorized
 
 log = logging.getLogger("helpers.simulator")
 
+# A JSON body larger than this is refused (413) before it is read into memory. The longest
+# context of any simulated model (1,047,576 tokens) is about 4 MB of text, so no request a model
+# could accept comes near it; a 200 MB body, unchecked, took the server to 2.5 GB.
+MAX_JSON_BODY_BYTES = 32 * 1024 * 1024
+# An upload's form around its file: the purpose, the part headers, the boundaries.
+MULTIPART_OVERHEAD_BYTES = 1024 * 1024
 LOOPBACK_NAMES = ("localhost",)
 
 RATE_LIMITED = APIError(
@@ -87,13 +94,38 @@ class Gate:
             await drain(receive)
             await respond(send, refusal, extra)
             return
-        await self.app(scope, receive, send)
+        limit = self.body_limit(headers)
+        await self.app(scope, _limited(receive, limit), send)
 
     def refusal(self, headers: dict) -> APIError | None:
         """Why the request is refused before it is read, or None."""
         if not _has_key(headers.get(b"authorization")):
             return unauthorized()
+        length = headers.get(b"content-length")
+        limit = self.body_limit(headers)
+        if length is not None and length.isdigit() and int(length) > limit:
+            return too_large(limit)
         return None
+
+    def body_limit(self, headers: dict) -> int:
+        if headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
+            return self.sim.settings.max_file_bytes + MULTIPART_OVERHEAD_BYTES
+        return MAX_JSON_BODY_BYTES
+
+
+def _limited(receive, limit: int):
+    """`receive`, refusing a body (sent without its length) once it grows beyond `limit`."""
+    size = 0
+
+    async def receive_within_limit():
+        nonlocal size
+        message = await receive()
+        size += len(message.get("body", b""))
+        if size > limit:
+            raise too_large(limit)
+        return message
+
+    return receive_within_limit
 
 
 def _has_key(authorization: bytes | None) -> bool:
@@ -111,6 +143,14 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def too_large(limit: int) -> APIError:
+    return APIError(
+        413,
+        f"The request body is larger than the simulator's limit of {limit} bytes.",
+        code="request_too_large",
+    )
 
 
 async def drain(receive) -> None:

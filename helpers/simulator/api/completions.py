@@ -24,6 +24,18 @@ MAX_CHOICES = 128
 MAX_TOP_LOGPROBS, MAX_LEGACY_LOGPROBS = 20, 5
 LEGACY_DEFAULT_MAX_TOKENS = 16
 REQUEST_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+# The longest prompt plus answer each base snapshot reads, in tokens, as OpenAI publishes them.
+# (Model facts belong in the course's model catalogue; they move there with the other columns.)
+CONTEXT_WINDOWS = {
+    "babbage-002": 16_384,
+    "davinci-002": 16_384,
+    "gpt-3.5-turbo-0125": 16_385,
+    "gpt-4o-mini-2024-07-18": 128_000,
+    "gpt-4o-2024-08-06": 128_000,
+    "gpt-4.1-2025-04-14": 1_047_576,
+    "gpt-4.1-mini-2025-04-14": 1_047_576,
+    "gpt-4.1-nano-2025-04-14": 1_047_576,
+}
 
 
 @router.post("/chat/completions")
@@ -62,6 +74,7 @@ def chat_completion(sim, request: dict) -> dict:
         raise invalid("top_logprobs needs logprobs set to true.", param="top_logprobs")
 
     prompt_tokens = count_messages(messages, served.base)
+    _check_context(served, prompt_tokens, limit, chat=True)
     trained = _trained(sim, served)
     completion_id, created = _stamp(sim, "chatcmpl", served)
     encoding = encoding_for(served.base)
@@ -125,6 +138,8 @@ def completion(sim, request: dict) -> dict:
 
     encoding = encoding_for(served.base)
     encoded = [encoding.encode(prompt, disallowed_special=()) for prompt in prompts]
+    for prompt_ids in encoded:
+        _check_context(served, len(prompt_ids), limit, chat=False)
     trained = _trained(sim, served)
     completion_id, created = _stamp(sim, "cmpl", served)
     choices, written_total = [], 0
@@ -233,6 +248,32 @@ def _no_stream(request) -> None:
         raise invalid(
             "Streaming is not simulated: send the request with stream false.", param="stream"
         )
+
+
+def _check_context(served, prompt_tokens: int, answer_tokens: int | None, chat: bool) -> None:
+    """Refuse a prompt (plus the answer asked for) longer than the model reads, as OpenAI does."""
+    window = CONTEXT_WINDOWS.get(served.base)
+    asked = prompt_tokens + (answer_tokens or 0)
+    if window is None or asked <= window:
+        return
+    if chat and answer_tokens is None:
+        message = (
+            f"This model's maximum context length is {window} tokens. However, your messages "
+            f"resulted in {prompt_tokens} tokens. Please reduce the length of the messages."
+        )
+    elif chat:
+        message = (
+            f"This model's maximum context length is {window} tokens. However, you requested "
+            f"{asked} tokens ({prompt_tokens} in the messages, {answer_tokens} in the "
+            "completion). Please reduce the length of the messages or completion."
+        )
+    else:
+        message = (
+            f"This model's maximum context length is {window} tokens, however you requested "
+            f"{asked} tokens ({prompt_tokens} in your prompt; {answer_tokens} for the "
+            "completion). Please reduce your prompt; or completion length."
+        )
+    raise invalid(message, param="messages" if chat else "prompt", code="context_length_exceeded")
 
 
 def _messages(messages) -> list[dict]:
