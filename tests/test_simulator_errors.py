@@ -369,6 +369,21 @@ def test_a_prompt_beyond_the_context_window_is_400(http, contract, endpoint, req
     assert error["message"].startswith("This model's") and words in error["message"]
 
 
+@pytest.mark.parametrize(
+    "host", ["evil.example", "evil.example:8000", "localhost.evil.example", "10.0.0.8:80"]
+)
+def test_a_request_for_another_host_is_refused(http, contract, host):
+    """A web page rebinding its own name to 127.0.0.1 cannot reach the simulator."""
+    response = http.get("models", headers=KEY | {"Host": host})
+    refused(response, contract, 403, code="host_not_allowed")
+
+
+def test_requests_for_this_machines_names_are_answered(server, http):
+    port = server.base_url.split(":")[2].split("/")[0]
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost", f"[::1]:{port}"):
+        assert http.get("models", headers=KEY | {"Host": host}).status_code == 200
+
+
 def test_an_unreadable_training_file_fails_the_job_with_the_real_cause(server, client):
     train = client.files.create(
         file=("t.jsonl", jsonl(tiny_classification(10))), purpose="fine-tune"

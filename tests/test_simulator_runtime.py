@@ -307,3 +307,18 @@ def test_bad_settings_are_refused_plainly(tmp_path):
     process, first = launch_cli("--state", str(tmp_path), "--speed", "0")
     assert process.wait(timeout=30) == 2 and first == ""
     assert "speed must be more than 0" in process.stderr.read()
+
+
+def test_allow_remote_answers_requests_for_any_host(tmp_path):
+    import httpx2
+
+    process, url = launch_cli("--state", str(tmp_path), "--allow-remote")
+    try:
+        answer = httpx2.get(
+            url + "/models",
+            headers={"Authorization": "Bearer test-key", "Host": "simulator.example:80"},
+        )
+        assert answer.status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.simulator.api.files import clean_filename
+from helpers.simulator.app import host_name, is_loopback
 from helpers.simulator.faults import FaultInjector, FaultPlanError, parse_faults
 from helpers.simulator.learners import learner_kind
 from helpers.simulator.learners.labels import LabelTokens
@@ -169,6 +170,26 @@ def test_sampling_a_label_follows_the_temperature():
     assert 0.65 < draws.count(0) / len(draws) < 0.75
     assert all(pick_label(p, 0.01, f"salt{i}") == 0 for i in range(200))
     assert pick_label(p, 1.0, "same") == pick_label(p, 1.0, "same")
+
+
+@pytest.mark.parametrize(
+    ("header", "allowed"),
+    [
+        ("127.0.0.1:8000", True),
+        ("127.0.0.1", True),
+        ("localhost:51234", True),
+        ("LocalHost", True),
+        ("[::1]:8000", True),
+        ("127.8.9.10:80", True),
+        ("evil.example:8000", False),
+        ("localhost.evil.example", False),
+        ("192.168.1.20:8000", False),
+        ("[::ffff:10.0.0.1]:80", False),
+        ("", False),
+    ],
+)
+def test_only_this_machines_host_names_are_loopback(header, allowed):
+    assert is_loopback(host_name(header)) is allowed
 
 
 def test_each_layer_imports_only_the_layers_below_it():

@@ -3,8 +3,8 @@
 A request meets, in order:
 
 1. the gate, a plain ASGI layer (no per-request objects, so it adds next to nothing to a round
-   trip): a bearer key must be present, the body must not be larger than any real request's,
-   and injected faults strike here;
+   trip): the `Host` header must name this machine, a bearer key must be present, the body must
+   not be larger than any real request's, and injected faults strike here;
 2. FastAPI, which routes it to one router per resource (`api/`);
 3. the error handlers, which give every refusal OpenAI's error shape.
 
@@ -99,6 +99,11 @@ class Gate:
 
     def refusal(self, headers: dict) -> APIError | None:
         """Why the request is refused before it is read, or None."""
+        host = headers.get(b"host")
+        if host is not None and not self.sim.settings.allow_remote:
+            name = host_name(host.decode("latin-1"))
+            if not is_loopback(name):
+                return wrong_host(name)
         if not _has_key(headers.get(b"authorization")):
             return unauthorized()
         length = headers.get(b"content-length")
@@ -135,6 +140,15 @@ def _has_key(authorization: bytes | None) -> bool:
     return scheme.lower() == "bearer" and bool(key.strip())
 
 
+def host_name(host: str) -> str:
+    """`127.0.0.1:8000` -> `127.0.0.1`, `[::1]:8000` -> `::1`, `LocalHost` -> `localhost`."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.index("]")] if "]" in host else host
+    name, colon, port = host.rpartition(":")
+    return name if colon and (port.isdigit() or not port) else host
+
+
 def is_loopback(host: str) -> bool:
     """True for this machine's own names: localhost, 127.0.0.0/8 and ::1."""
     if host in LOOPBACK_NAMES:
@@ -143,6 +157,18 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def wrong_host(name: str) -> APIError:
+    # A web page can make a browser send requests to a name it rebinds to 127.0.0.1; such
+    # requests carry that name, so answering only this machine's names keeps them out.
+    return APIError(
+        403,
+        f"Requests addressed to host {name!r} are refused: the offline simulator answers only "
+        "requests addressed to this machine (127.0.0.1, localhost or [::1]). Start it with "
+        "--allow-remote to answer others.",
+        code="host_not_allowed",
+    )
 
 
 def too_large(limit: int) -> APIError:

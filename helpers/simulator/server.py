@@ -216,7 +216,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--allow-remote",
         action="store_true",
-        help="allow a host other than this machine",
+        help="listen on, and answer requests addressed to, hosts other than this machine",
     )
     return parser.parse_args(argv)
 
@@ -233,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             args.speed,
             args.faults,
             default_clock="real",
+            allow_remote=args.allow_remote,
         )
         sim = Simulator(settings)
         listener = bind(args.host, args.port)
