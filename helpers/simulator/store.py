@@ -15,9 +15,9 @@ import contextlib
 import json
 import os
 import sqlite3
-import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from helpers.errors import CourseError
@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS models (
     step INTEGER NOT NULL, deleted INTEGER DEFAULT 0
 );
 """
+# Temporary files are named `{process id}-{random}.part`, so that a server starting up can tell
+# the leftovers of a process that died (kill -9 in the middle of a write) from files another
+# live server is writing right now.
+TEMP_SUFFIX = ".part"
+# A temporary file this old is a leftover whoever wrote it: no write takes an hour.
+STALE_TEMP_SECONDS = 3600
 # Above every real sequence number: "no lower bound" when paging downwards.
 NO_BOUND = 2**62
 
@@ -72,6 +78,7 @@ class Store:
             self._prepare_schema()
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"Cannot use the state folder {self.root}: {exc}") from None
+        self.remove_stale_temporaries()
 
     def _prepare_schema(self) -> None:
         with self.transaction() as db:
@@ -162,15 +169,35 @@ class Store:
     def write_blob(self, path: Path, data: bytes) -> None:
         """Write all of `data` or nothing: a reader never sees a half-written file."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.tmp_dir)
+        tmp = self.tmp_dir / f"{os.getpid()}-{uuid.uuid4().hex}{TEMP_SUFFIX}"
         try:
-            with os.fdopen(fd, "wb") as out:
+            with open(tmp, "xb") as out:
                 out.write(data)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+    def remove_stale_temporaries(self) -> list[str]:
+        """Delete what writers that died left in `tmp/` (never a live server's file in progress)."""
+        removed = []
+        now = time.time()
+        for entry in self.tmp_dir.iterdir():
+            writer = entry.name.split("-", 1)[0]
+            try:
+                stale = (
+                    not entry.name.endswith(TEMP_SUFFIX)
+                    or not writer.isdigit()
+                    or not _process_alive(int(writer))
+                    or now - entry.stat().st_mtime > STALE_TEMP_SECONDS
+                )
+                if stale and entry.is_file():
+                    entry.unlink()
+                    removed.append(entry.name)
+            except OSError:
+                continue  # gone already (another server cleaned it), or not ours to remove
+        return removed
 
     # -- files --------------------------------------------------------------------------------
 
@@ -403,3 +430,15 @@ class Store:
                 "UPDATE models SET deleted = 1 WHERE id = ? AND deleted = 0", (model_id,)
             ).rowcount
         return bool(updated)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
