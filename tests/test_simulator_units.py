@@ -126,6 +126,12 @@ def test_the_results_csv_has_the_real_columns():
         ("", "upload"),
         ("a\x00b\nc.jsonl", "abc.jsonl"),
         ("x" * 300, "x" * 255),
+        # Right-to-left override: would display as "invoice_lmth.jsonl"-like spoofs.
+        ("invoice\u202elmth.jsonl", "invoicelmth.jsonl"),
+        ("zero\u200bwidth\ufeff\u2066.jsonl", "zerowidth.jsonl"),
+        ("line\u2028break\x85.jsonl", "linebreak.jsonl"),
+        ("\u202e", "upload"),
+        ("données été.jsonl", "données été.jsonl"),
     ],
 )
 def test_upload_names_are_cleaned(given_name, kept):

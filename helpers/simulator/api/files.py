@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -18,7 +18,10 @@ UPLOAD_PURPOSES = ("fine-tune",)
 MAX_FILENAME = 255
 MAX_LIST_LIMIT = 10_000
 READ_CHUNK = 1024 * 1024
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+# Characters a reported name never keeps: controls, format characters (the right-to-left
+# override among them, which can make `gpj.exe` display as `exe.jpg`), surrogates, and line or
+# paragraph separators.
+UNPRINTABLE_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
 
 
 @router.post("")
@@ -119,8 +122,8 @@ def store_upload(sim, filename: str | None, purpose: str, data: bytes) -> dict:
 def clean_filename(name: str | None) -> str:
     """The name to report for an upload: its last path part, printable, never used as a path."""
     name = (name or "upload").replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNPRINTABLE.sub("", name).strip() or "upload"
-    return name[:MAX_FILENAME]
+    kept = "".join(c for c in name if unicodedata.category(c) not in UNPRINTABLE_CATEGORIES)
+    return kept.strip()[:MAX_FILENAME] or "upload"
 
 
 def get_file(sim, file_id: str, param: str = "file_id") -> dict:
