@@ -398,3 +398,31 @@ def test_a_chat_model_fine_tuned_on_labels_answers_with_them(client):
     top = choice.logprobs.content[0].top_logprobs
     assert {t.token for t in top} == {"sports", "weather"}
     assert sum(math.exp(t.logprob) for t in top) == pytest.approx(1.0)
+
+
+def test_a_list_of_prompts_is_answered_prompt_by_prompt(client, finished_job):
+    """Choices come prompt-major (index = prompt_index * n + choice_index), as OpenAI's do."""
+    _, job, _, _, _ = finished_job
+    prompts = [
+        f"Note {900 + i}: the {word} today." + SEPARATOR
+        for i, word in enumerate(
+            ["rain and the snow", "coach and the team", "storm and the wind", "goal and the score"]
+        )
+    ]
+    one_by_one = [
+        client.completions.create(
+            model=job.fine_tuned_model, prompt=p, max_tokens=1, temperature=0, logprobs=1
+        )
+        for p in prompts
+    ]
+    together = client.completions.create(
+        model=job.fine_tuned_model, prompt=prompts, max_tokens=1, temperature=0, logprobs=1, n=2
+    )
+    assert [c.index for c in together.choices] == list(range(8))
+    for i, single in enumerate(one_by_one):
+        for j in range(2):
+            choice = together.choices[i * 2 + j]
+            assert choice.text == single.choices[0].text
+            assert choice.logprobs.token_logprobs == single.choices[0].logprobs.token_logprobs
+    assert {c.text for c in together.choices} == {" sports", " weather"}
+    assert together.usage.prompt_tokens == sum(s.usage.prompt_tokens for s in one_by_one)

@@ -295,3 +295,103 @@ def test_a_bad_validation_file_is_named_as_such(client):
     )
     assert job.error.param == "validation_file"
     assert job.error.code == "missing_completion" and "line 1" in job.error.message
+
+
+# -- hostile or oversized requests ---------------------------------------------------------------
+
+CHAT = "chat/completions"
+
+
+def test_a_deeply_nested_body_is_400_and_the_connection_stays_usable(server, contract):
+    deep = b'{"model": "gpt-4o-mini", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with httpx2.Client(base_url=server.base_url + "/", timeout=10) as http:
+        for body in (deep, b'{"a": ' + b"[" * 65 + b"]" * 65 + b"}"):
+            response = http.post(CHAT, headers=KEY, content=body)
+            error = refused(response, contract, 400)
+            assert "nested too deeply" in error["message"]
+            assert response.headers["x-should-retry"] == "false"
+        # The next request on the same kept-alive connection is answered normally.
+        chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+        assert http.post(CHAT, headers=KEY, json=chat).status_code == 200
+
+
+def test_a_lone_surrogate_in_a_body_is_400(http, contract):
+    body = b'{"model": "babbage-002", "prompt": "a \\ud800 b", "echo": true}'
+    error = refused(http.post("completions", headers=KEY, content=body), contract, 400)
+    assert "surrogate" in error["message"]
+
+
+def test_an_oversized_json_body_is_refused_early_with_413(http, contract):
+    from helpers.simulator.app import MAX_JSON_BODY_BYTES
+
+    oversized = b'{"model": "gpt-4o-mini", "pad": "' + b"x" * MAX_JSON_BODY_BYTES + b'"}'
+    response = http.post(CHAT, headers=KEY, content=oversized)
+    error = refused(response, contract, 413, code="request_too_large")
+    assert str(MAX_JSON_BODY_BYTES) in error["message"]
+
+    def chunks():  # sent without a length, so the limit applies while it arrives
+        for _ in range(MAX_JSON_BODY_BYTES // 2**20 + 2):
+            yield b" " * 2**20
+
+    refused(http.post(CHAT, headers=KEY, content=chunks()), contract, 413)
+    assert http.get("models", headers=KEY).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "request_body", "words"),
+    [
+        (
+            CHAT,
+            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "word " * 128_000}]},
+            "maximum context length is 128000 tokens. However, your messages resulted in 128",
+        ),
+        (
+            CHAT,
+            {
+                "model": "gpt-3.5-turbo",
+                "messages": [{"role": "user", "content": "word " * 16_000}],
+                "max_tokens": 1000,
+            },
+            "maximum context length is 16385 tokens. However, you requested 170",
+        ),
+        (
+            "completions",
+            {"model": "babbage-002", "prompt": ["short", "word " * 16_380]},
+            "maximum context length is 16384 tokens, however you requested 163",
+        ),
+    ],
+    ids=["chat", "chat-with-max-tokens", "legacy"],
+)
+def test_a_prompt_beyond_the_context_window_is_400(http, contract, endpoint, request_body, words):
+    param = "messages" if endpoint == CHAT else "prompt"
+    response = http.post(endpoint, headers=KEY, json=request_body)
+    error = refused(response, contract, 400, param=param, code="context_length_exceeded")
+    assert error["message"].startswith("This model's") and words in error["message"]
+
+
+@pytest.mark.parametrize(
+    "host", ["evil.example", "evil.example:8000", "localhost.evil.example", "10.0.0.8:80"]
+)
+def test_a_request_for_another_host_is_refused(http, contract, host):
+    """A web page rebinding its own name to 127.0.0.1 cannot reach the simulator."""
+    response = http.get("models", headers=KEY | {"Host": host})
+    refused(response, contract, 403, code="host_not_allowed")
+
+
+def test_requests_for_this_machines_names_are_answered(server, http):
+    port = server.base_url.split(":")[2].split("/")[0]
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost", f"[::1]:{port}"):
+        assert http.get("models", headers=KEY | {"Host": host}).status_code == 200
+
+
+def test_an_unreadable_training_file_fails_the_job_with_the_real_cause(server, client):
+    train = client.files.create(
+        file=("t.jsonl", jsonl(tiny_classification(10))), purpose="fine-tune"
+    )
+    blob = server.state_dir / "files" / train.id
+    blob.unlink()
+    blob.mkdir()  # reading it now fails, but not because the file was deleted
+    job = client.fine_tuning.jobs.create(model="babbage-002", training_file=train.id)
+    job, _ = wait_for_job(client, job.id)
+    assert job.status == "failed" and job.error.param == "training_file"
+    assert "could not be read" in job.error.message and "was deleted" not in job.error.message

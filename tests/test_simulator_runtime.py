@@ -307,3 +307,39 @@ def test_bad_settings_are_refused_plainly(tmp_path):
     process, first = launch_cli("--state", str(tmp_path), "--speed", "0")
     assert process.wait(timeout=30) == 2 and first == ""
     assert "speed must be more than 0" in process.stderr.read()
+
+
+def test_allow_remote_answers_requests_for_any_host(tmp_path):
+    import httpx2
+
+    process, url = launch_cli("--state", str(tmp_path), "--allow-remote")
+    try:
+        answer = httpx2.get(
+            url + "/models",
+            headers={"Authorization": "Bearer test-key", "Host": "simulator.example:80"},
+        )
+        assert answer.status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def test_a_restart_removes_what_a_killed_server_left_half_written(tmp_path):
+    process, url = launch_cli("--state", str(tmp_path))
+    assert url
+    process.kill()  # kill -9: no clean-up of its own
+    process.wait(timeout=20)
+    process.communicate()
+    tmp = tmp_path / "tmp"
+    # What it would have left had it died in the middle of writing an upload's bytes.
+    partial = tmp / f"{process.pid}-0123456789abcdef.part"
+    partial.write_bytes(b'{"prompt": "half a li')
+    foreign = tmp / "leftover-from-elsewhere"
+    foreign.write_bytes(b"x")
+    in_progress = tmp / "1-written-right-now.part"  # pid 1 is alive: a writer at work
+    in_progress.write_bytes(b"y")
+    handle = simulator.start(state_dir=tmp_path)
+    try:
+        assert sorted(p.name for p in tmp.iterdir()) == [in_progress.name]
+    finally:
+        handle.stop()

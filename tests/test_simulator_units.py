@@ -10,14 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers.simulator.api.files import clean_filename
+from helpers.simulator.app import host_name, is_loopback
 from helpers.simulator.faults import FaultInjector, FaultPlanError, parse_faults
-from helpers.simulator.files import clean_filename
-from helpers.simulator.hyperparameters import auto_batch_size, check_requested, resolve
-from helpers.simulator.ids import derived_id, make_id, model_code
 from helpers.simulator.learners import learner_kind
 from helpers.simulator.learners.labels import LabelTokens
-from helpers.simulator.results import results_content, results_csv
-from helpers.simulator.training_data import DataRejected, read_training_data
+from helpers.simulator.stamps import derived_id, make_id, model_code
+from helpers.simulator.training.data import DataRejected, read_training_data
+from helpers.simulator.training.outputs import results_content, results_csv
+from helpers.simulator.training.session import auto_batch_size, check_requested, resolve
 from helpers.tokens import encoding_for
 
 
@@ -116,6 +117,12 @@ def test_the_results_csv_has_the_real_columns():
         ("", "upload"),
         ("a\x00b\nc.jsonl", "abc.jsonl"),
         ("x" * 300, "x" * 255),
+        # Right-to-left override: would display as "invoice_lmth.jsonl"-like spoofs.
+        ("invoice\u202elmth.jsonl", "invoicelmth.jsonl"),
+        ("zero\u200bwidth\ufeff\u2066.jsonl", "zerowidth.jsonl"),
+        ("line\u2028break\x85.jsonl", "linebreak.jsonl"),
+        ("\u202e", "upload"),
+        ("données été.jsonl", "données été.jsonl"),
     ],
 )
 def test_upload_names_are_cleaned(given_name, kept):
@@ -160,3 +167,42 @@ def test_sampling_a_label_follows_the_temperature():
     assert 0.65 < draws.count(0) / len(draws) < 0.75
     assert all(pick_label(p, 0.01, f"salt{i}") == 0 for i in range(200))
     assert pick_label(p, 1.0, "same") == pick_label(p, 1.0, "same")
+
+
+@pytest.mark.parametrize(
+    ("header", "allowed"),
+    [
+        ("127.0.0.1:8000", True),
+        ("127.0.0.1", True),
+        ("localhost:51234", True),
+        ("LocalHost", True),
+        ("[::1]:8000", True),
+        ("127.8.9.10:80", True),
+        ("evil.example:8000", False),
+        ("localhost.evil.example", False),
+        ("192.168.1.20:8000", False),
+        ("[::ffff:10.0.0.1]:80", False),
+        ("", False),
+    ],
+)
+def test_only_this_machines_host_names_are_loopback(header, allowed):
+    assert is_loopback(host_name(header)) is allowed
+
+
+def test_each_layer_imports_only_the_layers_below_it():
+    """training/ never reaches up into the API or the server; the API never into the server."""
+    import ast
+    from pathlib import Path
+
+    import helpers.simulator as package
+
+    root = Path(package.__file__).parent
+    above = {
+        "training": ("helpers.simulator.api", "helpers.simulator.app", "helpers.simulator.server"),
+        "api": ("helpers.simulator.app", "helpers.simulator.server"),
+    }
+    for layer, forbidden in above.items():
+        for path in (root / layer).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    assert not node.module.startswith(forbidden), f"{path.name}: {node.module}"

@@ -9,9 +9,9 @@
 Or from a shell: `python -m helpers.simulator --port 8000`. See README.md beside this file.
 """
 
-from helpers.simulator.config import Settings, SettingsError
 from helpers.simulator.faults import FaultPlanError
 from helpers.simulator.server import SimulatorHandle, start
+from helpers.simulator.settings import Settings, SettingsError
 from helpers.simulator.store import StateError
 
 __all__ = ["FaultPlanError", "Settings", "SettingsError", "SimulatorHandle", "StateError", "start"]

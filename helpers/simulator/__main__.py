@@ -1,5 +1,5 @@
 import sys
 
-from helpers.simulator.cli import main
+from helpers.simulator.server import main
 
 sys.exit(main())

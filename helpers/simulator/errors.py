@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 
-class APIError(Exception):
-    """Raised anywhere in a request; the app turns it into the error response."""
+
+class APIError(HTTPException):
+    """Raised anywhere in a request; the app turns it into the error response.
+
+    An HTTPException, so that one raised while FastAPI reads a body passes through unchanged.
+    """
 
     def __init__(
         self,
@@ -15,7 +20,7 @@ class APIError(Exception):
         code: str | None = None,
         retry: bool = False,
     ):
-        super().__init__(message)
+        super().__init__(status, message)
         self.status = status
         self.message = message
         self.type = type_
@@ -34,7 +39,7 @@ class APIError(Exception):
             }
         }
 
-    def headers(self) -> dict[str, str]:
+    def response_headers(self) -> dict[str, str]:
         return {"x-should-retry": "true" if self.retry else "false"}
 
 

@@ -1,10 +1,17 @@
-"""Serving the simulator: in a background thread of this process, or in the foreground (CLI)."""
+"""Serving the simulator: in a background thread of this process (`start()`), or in the
+foreground from a shell (`main()`, which `python -m helpers.simulator` runs).
+
+`Simulator` is everything one server holds: its settings, its state, its clock, its faults and
+its job worker. The HTTP side (`app.py`) answers requests with it; the worker trains with it.
+"""
 
 from __future__ import annotations
 
+import argparse
 import atexit
-import ipaddress
+import signal
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,15 +20,48 @@ from pathlib import Path
 import uvicorn
 
 from helpers.paths import use_shared_data
-from helpers.simulator.app import create_app
-from helpers.simulator.config import Settings, SettingsError, resolve_settings
-from helpers.simulator.context import Simulator
+from helpers.simulator.app import create_app, is_loopback
+from helpers.simulator.faults import FaultInjector, FaultPlanError
+from helpers.simulator.settings import Settings, SettingsError, resolve_settings
+from helpers.simulator.stamps import Clock
+from helpers.simulator.store import StateError, Store
+from helpers.simulator.training.outputs import SnapshotCache
+from helpers.simulator.training.worker import Worker
+from helpers.tokens import EncodingUnavailable, get_encoding
 
 STARTUP_TIMEOUT = 15.0
-LOOPBACK_NAMES = ("localhost",)
 
 _running: dict[Path, SimulatorHandle] = {}
 _running_lock = threading.Lock()
+
+
+class Simulator:
+    """Everything one running server holds."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.store = Store(settings.state_dir)
+        self.clock = Clock(settings.clock)
+        self.faults = FaultInjector(settings.faults)
+        self.snapshots = SnapshotCache()
+        self.worker = Worker(self)
+
+    def start(self) -> None:
+        self.worker.start()
+        # tiktoken takes a moment to load an encoding; load both now rather than in a job.
+        threading.Thread(target=_load_encodings, name="simulator-warmup", daemon=True).start()
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self.store.close()
+
+
+def _load_encodings() -> None:
+    for name in ("cl100k_base", "o200k_base"):
+        try:
+            get_encoding(name)
+        except EncodingUnavailable:
+            return  # reported clearly when a request or job needs it
 
 
 @dataclass
@@ -81,8 +121,12 @@ def start(
                     "with other settings; stop it first (handle.stop())."
                 )
             return existing
-        sim = Simulator(settings)
         listener = bind(host, port)
+        try:
+            sim = Simulator(settings)
+        except BaseException:
+            listener.close()
+            raise
         sim.start()
         server = uvicorn.Server(server_config(sim))
         thread = threading.Thread(
@@ -145,15 +189,6 @@ def check_host(host: str, allow_remote: bool) -> None:
     )
 
 
-def is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while not server.started:
@@ -161,6 +196,67 @@ def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> Non
             server.should_exit = True
             raise RuntimeError("The simulator's HTTP server did not start.")
         time.sleep(0.005)
+
+
+# -- the command line -----------------------------------------------------------------------
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.simulator",
+        description="Serve the offline OpenAI API simulator. Prints its base URL first.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
+    parser.add_argument("--state", help="state folder (SIMULATOR_STATE, else .simulator/)")
+    parser.add_argument("--seed", type=int, help="seed of ids and training (SIMULATOR_SEED, 0)")
+    parser.add_argument(
+        "--clock", choices=("real", "simulated"), help="timestamps (SIMULATOR_CLOCK, real)"
+    )
+    parser.add_argument("--speed", type=float, help="job pacing factor (SIMULATOR_SPEED, 1)")
+    parser.add_argument("--faults", help="e.g. 429=0.1,500=0.05,delay=0.1 (SIMULATOR_FAULTS)")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="listen on, and answer requests addressed to, hosts other than this machine",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    use_shared_data()
+    try:
+        check_host(args.host, args.allow_remote)
+        settings = resolve_settings(
+            args.state,
+            args.seed,
+            args.clock,
+            args.speed,
+            args.faults,
+            default_clock="real",
+            allow_remote=args.allow_remote,
+        )
+        sim = Simulator(settings)
+        listener = bind(args.host, args.port)
+    except (SettingsError, FaultPlanError, StateError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    server = uvicorn.Server(server_config(sim))
+
+    def stop(signum, frame):
+        server.should_exit = True
+
+    # uvicorn puts these back after its own shutdown and then re-raises the signal to them.
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    print(base_url(args.host, listener), flush=True)
+    print(f"Offline OpenAI API simulator, state in {settings.state_dir}", file=sys.stderr)
+    sim.start()
+    try:
+        server.run(sockets=[listener])
+    finally:
+        sim.stop()
+    print("Simulator stopped.", file=sys.stderr)
+    return 0
 
 
 @atexit.register

@@ -1,7 +1,12 @@
 """The simulator's state: one SQLite database plus folders of stored files and trained models.
 
-Several servers may share one state folder (each notebook kernel starts its own), so every write
-happens in a short `BEGIN IMMEDIATE` transaction and every counter lives in the database.
+Every SQL statement of the simulator is in this module. Several servers may share one state folder
+(each notebook kernel starts its own), so every write happens in a short `BEGIN IMMEDIATE`
+transaction and every counter lives in the database. Reads use the calling thread's own
+connection; writes take a connection from `transaction()` and pass it to the methods that write.
+
+Rows hold the objects the API returns, as JSON (`body`), beside the few columns queries need.
+A job's row also holds its private work record (`work`), which only the training code reads.
 """
 
 from __future__ import annotations
@@ -10,15 +15,16 @@ import contextlib
 import json
 import os
 import sqlite3
-import tempfile
 import threading
+import time
+import uuid
 from pathlib import Path
 
 from helpers.errors import CourseError
-from helpers.simulator.clock import SIMULATED_EPOCH
+from helpers.simulator.stamps import SIMULATED_EPOCH
 
-# Bumped whenever the tables change; a state folder written by another version is refused.
-SCHEMA_VERSION = 1
+# Bumped whenever the tables or the rows' contents change; another version's state is refused.
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -42,6 +48,14 @@ CREATE TABLE IF NOT EXISTS models (
     step INTEGER NOT NULL, deleted INTEGER DEFAULT 0
 );
 """
+# Temporary files are named `{process id}-{random}.part`, so that a server starting up can tell
+# the leftovers of a process that died (kill -9 in the middle of a write) from files another
+# live server is writing right now.
+TEMP_SUFFIX = ".part"
+# A temporary file this old is a leftover whoever wrote it: no write takes an hour.
+STALE_TEMP_SECONDS = 3600
+# Above every real sequence number: "no lower bound" when paging downwards.
+NO_BOUND = 2**62
 
 
 class StateError(CourseError):
@@ -64,6 +78,7 @@ class Store:
             self._prepare_schema()
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"Cannot use the state folder {self.root}: {exc}") from None
+        self.remove_stale_temporaries()
 
     def _prepare_schema(self) -> None:
         with self.transaction() as db:
@@ -83,6 +98,7 @@ class Store:
     # -- connections and transactions --------------------------------------------------------
 
     def connection(self) -> sqlite3.Connection:
+        """This thread's connection, for reads (and for the writes of a `transaction`)."""
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(
@@ -146,11 +162,16 @@ class Store:
         # Ids are ours (checked by the caller), never a client's file name.
         return self.files_dir / file_id
 
+    def snapshot_path(self, job_id: str, step: int) -> Path:
+        """Where the model a job had after `step` is kept."""
+        return self.models_dir / job_id / f"step-{step}.npz"
+
     def write_blob(self, path: Path, data: bytes) -> None:
         """Write all of `data` or nothing: a reader never sees a half-written file."""
-        fd, tmp = tempfile.mkstemp(dir=self.tmp_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.tmp_dir / f"{os.getpid()}-{uuid.uuid4().hex}{TEMP_SUFFIX}"
         try:
-            with os.fdopen(fd, "wb") as out:
+            with open(tmp, "xb") as out:
                 out.write(data)
             os.replace(tmp, path)
         except BaseException:
@@ -158,8 +179,266 @@ class Store:
                 os.unlink(tmp)
             raise
 
-    # -- rows ---------------------------------------------------------------------------------
+    def remove_stale_temporaries(self) -> list[str]:
+        """Delete what writers that died left in `tmp/` (never a live server's file in progress)."""
+        removed = []
+        now = time.time()
+        for entry in self.tmp_dir.iterdir():
+            writer = entry.name.split("-", 1)[0]
+            try:
+                stale = (
+                    not entry.name.endswith(TEMP_SUFFIX)
+                    or not writer.isdigit()
+                    or not _process_alive(int(writer))
+                    or now - entry.stat().st_mtime > STALE_TEMP_SECONDS
+                )
+                if stale and entry.is_file():
+                    entry.unlink()
+                    removed.append(entry.name)
+            except OSError:
+                continue  # gone already (another server cleaned it), or not ours to remove
+        return removed
 
-    def one(self, sql: str, args=()) -> dict | None:
-        row = self.connection().execute(sql, args).fetchone()
+    # -- files --------------------------------------------------------------------------------
+
+    def add_file(
+        self,
+        db: sqlite3.Connection,
+        file_id: str,
+        filename: str,
+        purpose: str,
+        data: bytes,
+        created_at: int,
+    ) -> dict:
+        """Store a file's bytes, then the row that points at them; returns its File object."""
+        self.write_blob(self.file_path(file_id), data)
+        body = {
+            "object": "file",
+            "id": file_id,
+            "purpose": purpose,
+            "filename": filename,
+            "bytes": len(data),
+            "created_at": created_at,
+            "status": "processed",
+        }
+        db.execute(
+            "INSERT OR REPLACE INTO files (id, seq, body) VALUES (?, "
+            "(SELECT COALESCE(MAX(seq), 0) + 1 FROM files), ?)",
+            (file_id, json.dumps(body)),
+        )
+        return body
+
+    def file(self, file_id: str) -> dict | None:
+        """A stored file's object, unless it does not exist or was deleted."""
+        row = (
+            self.connection()
+            .execute("SELECT body FROM files WHERE id = ? AND deleted = 0", (file_id,))
+            .fetchone()
+        )
         return json.loads(row[0]) if row else None
+
+    def files(self, purpose: str | None, after: str | None, ascending: bool, limit: int):
+        """Up to `limit` file objects in upload order (or reversed), after the file `after`.
+
+        Returns None when `after` is not a file's id.
+        """
+        db = self.connection()
+        where, args = ["deleted = 0"], []
+        if purpose:
+            where.append("json_extract(body, '$.purpose') = ?")
+            args.append(purpose)
+        if after:
+            row = db.execute("SELECT seq FROM files WHERE id = ?", (after,)).fetchone()
+            if row is None:
+                return None
+            where.append("seq > ?" if ascending else "seq < ?")
+            args.append(row[0])
+        rows = db.execute(
+            f"SELECT body FROM files WHERE {' AND '.join(where)} "
+            f"ORDER BY seq {'ASC' if ascending else 'DESC'} LIMIT ?",
+            (*args, limit),
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def delete_file(self, file_id: str) -> bool:
+        """Mark the file deleted and drop its bytes; False if there was no such file."""
+        with self.transaction() as db:
+            updated = db.execute(
+                "UPDATE files SET deleted = 1 WHERE id = ? AND deleted = 0", (file_id,)
+            ).rowcount
+        if updated:
+            self.file_path(file_id).unlink(missing_ok=True)
+        return bool(updated)
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def add_job(db: sqlite3.Connection, seq: int, job: dict, work: dict) -> None:
+        db.execute(
+            "INSERT INTO jobs (id, seq, status, body, work) VALUES (?, ?, ?, ?, ?)",
+            (job["id"], seq, job["status"], json.dumps(job), json.dumps(work)),
+        )
+
+    @staticmethod
+    def job(db: sqlite3.Connection, job_id: str) -> tuple[dict, dict, str | None] | None:
+        """(the job's object, its work record, the server holding it), or None."""
+        row = db.execute(
+            "SELECT body, work, lease_owner FROM jobs WHERE id = ?", (job_id,)
+        ).fetchone()
+        return (json.loads(row[0]), json.loads(row[1]), row[2]) if row else None
+
+    @staticmethod
+    def save_job(db: sqlite3.Connection, job: dict, work: dict) -> None:
+        db.execute(
+            "UPDATE jobs SET status = ?, body = ?, work = ? WHERE id = ?",
+            (job["status"], json.dumps(job), json.dumps(work), job["id"]),
+        )
+
+    def jobs(self, after: str | None):
+        """Every job's object, newest first, below the job `after`; None if `after` is unknown."""
+        db = self.connection()
+        below = NO_BOUND
+        if after:
+            row = db.execute("SELECT seq FROM jobs WHERE id = ?", (after,)).fetchone()
+            if row is None:
+                return None
+            below = row[0]
+        rows = db.execute("SELECT body FROM jobs WHERE seq < ? ORDER BY seq DESC", (below,))
+        return (json.loads(body) for (body,) in rows)
+
+    def claim_jobs(self, owner: str, statuses: tuple[str, ...], lease: float) -> list[str]:
+        """The jobs in `statuses` that `owner` holds or that nobody holds any longer, leased
+        to `owner` for `lease` seconds, oldest first."""
+        now = time.time()
+        placeholders = ", ".join("?" for _ in statuses)
+        query = (
+            f"SELECT id FROM jobs WHERE status IN ({placeholders}) "
+            "AND (lease_owner = ? OR lease_until < ?) ORDER BY seq"
+        )
+        args = (*statuses, owner, now)
+        # A plain read first: an idle server takes no write lock.
+        if self.connection().execute(query, args).fetchone() is None:
+            return []
+        with self.transaction() as db:
+            ids = [row[0] for row in db.execute(query, args)]
+            db.executemany(
+                "UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                [(owner, now + lease, job_id) for job_id in ids],
+            )
+        return ids
+
+    @staticmethod
+    def renew_lease(db: sqlite3.Connection, job_id: str, lease: float) -> None:
+        db.execute("UPDATE jobs SET lease_until = ? WHERE id = ?", (time.time() + lease, job_id))
+
+    def release_jobs(self, owner: str) -> None:
+        """Hand back every job `owner` holds, so that another server may continue them at once."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?",
+                (owner,),
+            )
+
+    # -- a job's events and checkpoints --------------------------------------------------------
+
+    @staticmethod
+    def add_event(db: sqlite3.Connection, job_id: str, number: int, event: dict) -> None:
+        db.execute(
+            "INSERT INTO events (job_id, seq, id, body) VALUES (?, ?, ?, ?)",
+            (job_id, number, event["id"], json.dumps(event)),
+        )
+
+    @staticmethod
+    def add_checkpoint(db: sqlite3.Connection, checkpoint: dict) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO checkpoints (job_id, step, id, body) VALUES (?, ?, ?, ?)",
+            (
+                checkpoint["fine_tuning_job_id"],
+                checkpoint["step_number"],
+                checkpoint["id"],
+                json.dumps(checkpoint),
+            ),
+        )
+
+    def events(self, job_id: str, after: str | None, limit: int):
+        """Up to `limit` of the job's events, newest first, below the event `after`."""
+        return self._newest_first("events", "seq", job_id, after, limit)
+
+    def checkpoints(self, job_id: str, after: str | None, limit: int):
+        """Up to `limit` of the job's checkpoints, latest step first, below `after`."""
+        return self._newest_first("checkpoints", "step", job_id, after, limit)
+
+    def _newest_first(self, table: str, order: str, job_id: str, after, limit: int):
+        # `table` and `order` are this module's own names, never a client's.
+        db = self.connection()
+        below = NO_BOUND
+        if after:
+            row = db.execute(
+                f"SELECT {order} FROM {table} WHERE job_id = ? AND id = ?", (job_id, after)
+            ).fetchone()
+            if row is None:
+                return None
+            below = row[0]
+        rows = db.execute(
+            f"SELECT body FROM {table} WHERE job_id = ? AND {order} < ? ORDER BY {order} DESC "
+            "LIMIT ?",
+            (job_id, below, limit),
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    @staticmethod
+    def metrics_of(db: sqlite3.Connection, job_id: str) -> list[dict]:
+        """Every step's metrics, in step order, read back from the job's metrics events."""
+        rows = db.execute(
+            "SELECT body FROM events WHERE job_id = ? ORDER BY seq", (job_id,)
+        ).fetchall()
+        events = (json.loads(r[0]) for r in rows)
+        return [e["data"] for e in events if e.get("type") == "metrics"]
+
+    # -- fine-tuned models --------------------------------------------------------------------
+
+    @staticmethod
+    def add_model(db: sqlite3.Connection, model: dict, job_id: str, step: int) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO models (id, seq, body, job_id, step) VALUES (?, ?, ?, ?, ?)",
+            (model["id"], Store.next_number(db, "model"), json.dumps(model), job_id, step),
+        )
+
+    def model(self, model_id: str) -> tuple[dict, str, int] | None:
+        """(a fine-tuned model's object, the job that trained it, its step), unless deleted."""
+        row = (
+            self.connection()
+            .execute(
+                "SELECT body, job_id, step FROM models WHERE id = ? AND deleted = 0", (model_id,)
+            )
+            .fetchone()
+        )
+        return (json.loads(row[0]), row[1], row[2]) if row else None
+
+    def models(self) -> list[dict]:
+        """The fine-tuned models and checkpoints not deleted, oldest first."""
+        rows = (
+            self.connection()
+            .execute("SELECT body FROM models WHERE deleted = 0 ORDER BY seq")
+            .fetchall()
+        )
+        return [json.loads(r[0]) for r in rows]
+
+    def delete_model(self, model_id: str) -> bool:
+        with self.transaction() as db:
+            updated = db.execute(
+                "UPDATE models SET deleted = 1 WHERE id = ? AND deleted = 0", (model_id,)
+            ).rowcount
+        return bool(updated)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from helpers.jsonl_lines import LineError, iter_jsonl
-from helpers.simulator.format_checks import example_problems
 from helpers.tokens import count_messages, count_prompt_completion
+from helpers.training_format import check_example
 
 MIN_TRAINING_EXAMPLES = 10
 
@@ -50,7 +50,8 @@ def read_training_data(
                 f"Invalid file format. {which} file {file_id}, line {number} {obj.message}.",
                 param,
             )
-        problems = example_problems(obj, data_format)
+        # The course's data-preparation tool judges lines with the same checks.
+        problems = check_example(obj, data_format)
         if problems:
             first = problems[0]
             where = f", {first.field}" if first.field else ""

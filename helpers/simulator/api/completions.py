@@ -1,19 +1,42 @@
-"""Chat completions and legacy completions, for base models and fine-tuned ones."""
+"""/v1/chat/completions and /v1/completions, for base models and fine-tuned ones.
+
+The request is checked, the model that answers found (`api/models.py`), and what it writes comes
+from `answers.py`, which asks the trained model (`learners/`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from fastapi import APIRouter
+
+from helpers import model_catalog
 from helpers.simulator import catalog
 from helpers.simulator.answers import cut, prompt_logprobs, token_bytes, token_text, write
+from helpers.simulator.api import JsonBody, Sim, reply
+from helpers.simulator.api.models import served_model
 from helpers.simulator.errors import invalid, not_found
-from helpers.simulator.format_checks import message_problems
-from helpers.simulator.ids import fingerprint, make_id
-from helpers.simulator.models import served_model
-from helpers.simulator.training_data import content_text, render_messages
+from helpers.simulator.stamps import fingerprint, make_id
+from helpers.simulator.training.data import content_text, render_messages
 from helpers.tokens import count_messages, encoding_for
 
+router = APIRouter(prefix="/v1")
 MAX_CHOICES = 128
 MAX_TOP_LOGPROBS, MAX_LEGACY_LOGPROBS = 20, 5
 LEGACY_DEFAULT_MAX_TOKENS = 16
+REQUEST_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+
+
+# The longest prompt plus answer each base snapshot reads, in tokens, as OpenAI publishes them.
+# (Model facts belong in the course's model catalogue; they move there with the other columns.)
+@router.post("/chat/completions")
+def create_chat_completion(sim: Sim, body: JsonBody):
+    return reply(chat_completion(sim, body))
+
+
+@router.post("/completions")
+def create_completion(sim: Sim, body: JsonBody):
+    return reply(completion(sim, body))
 
 
 def chat_completion(sim, request: dict) -> dict:
@@ -42,6 +65,8 @@ def chat_completion(sim, request: dict) -> dict:
     if top and not wants_logprobs:
         raise invalid("top_logprobs needs logprobs set to true.", param="top_logprobs")
 
+    prompt_tokens = count_messages(messages, served.base)
+    _check_context(served, prompt_tokens, limit, chat=True)
     trained = _trained(sim, served)
     completion_id, created = _stamp(sim, "chatcmpl", served)
     encoding = encoding_for(served.base)
@@ -70,7 +95,6 @@ def chat_completion(sim, request: dict) -> dict:
                 "finish_reason": finish,
             }
         )
-    prompt_tokens = count_messages(messages, served.base)
     return {
         "id": completion_id,
         "object": "chat.completion",
@@ -105,13 +129,15 @@ def completion(sim, request: dict) -> dict:
     if not isinstance(echo, bool):
         raise invalid("echo must be true or false.", param="echo")
 
+    encoding = encoding_for(served.base)
+    encoded = [encoding.encode(prompt, disallowed_special=()) for prompt in prompts]
+    for prompt_ids in encoded:
+        _check_context(served, len(prompt_ids), limit, chat=False)
     trained = _trained(sim, served)
     completion_id, created = _stamp(sim, "cmpl", served)
-    encoding = encoding_for(served.base)
-    choices, prompt_tokens, written_total = [], 0, 0
-    for p, prompt in enumerate(prompts):
-        prompt_ids = encoding.encode(prompt, disallowed_special=())
-        prompt_tokens += len(prompt_ids)
+    choices, written_total = [], 0
+    prompt_tokens = sum(len(prompt_ids) for prompt_ids in encoded)
+    for p, (prompt, prompt_ids) in enumerate(zip(prompts, encoded, strict=True)):
         for j in range(n):
             index = p * n + j
             salt = f"{seed if seed is not None else completion_id}:{index}:{served.name}"
@@ -217,6 +243,33 @@ def _no_stream(request) -> None:
         )
 
 
+def _check_context(served, prompt_tokens: int, answer_tokens: int | None, chat: bool) -> None:
+    """Refuse a prompt (plus the answer asked for) longer than the model reads, as OpenAI does."""
+    known = model_catalog.find(served.base)
+    window = known.context_window if known else None
+    asked = prompt_tokens + (answer_tokens or 0)
+    if window is None or asked <= window:
+        return
+    if chat and answer_tokens is None:
+        message = (
+            f"This model's maximum context length is {window} tokens. However, your messages "
+            f"resulted in {prompt_tokens} tokens. Please reduce the length of the messages."
+        )
+    elif chat:
+        message = (
+            f"This model's maximum context length is {window} tokens. However, you requested "
+            f"{asked} tokens ({prompt_tokens} in the messages, {answer_tokens} in the "
+            "completion). Please reduce the length of the messages or completion."
+        )
+    else:
+        message = (
+            f"This model's maximum context length is {window} tokens, however you requested "
+            f"{asked} tokens ({prompt_tokens} in your prompt; {answer_tokens} for the "
+            "completion). Please reduce your prompt; or completion length."
+        )
+    raise invalid(message, param="messages" if chat else "prompt", code="context_length_exceeded")
+
+
 def _messages(messages) -> list[dict]:
     if not isinstance(messages, list) or not messages:
         raise invalid("messages must be a non-empty list of messages.", param="messages")
@@ -275,3 +328,40 @@ def _stops(stop) -> list[str]:
     if isinstance(stop, list) and len(stop) <= 4 and all(isinstance(s, str) for s in stop):
         return [s for s in stop if s]
     raise invalid("stop must be a string or a list of up to 4 strings.", param="stop")
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+    field: str
+
+
+def message_problems(message, where: str) -> list[Problem]:
+    """What is wrong with one message of a chat completion request."""
+    if not isinstance(message, dict):
+        return [Problem("invalid_message", "each message must be a JSON object", where)]
+    if "role" not in message:
+        return [Problem("missing_role", "the message has no role", f"{where}.role")]
+    role = message["role"]
+    if role not in REQUEST_ROLES:
+        return [
+            Problem(
+                "unknown_role",
+                f"unknown role {role!r}; use one of {', '.join(REQUEST_ROLES)}",
+                f"{where}.role",
+            )
+        ]
+    content = message.get("content")
+    calls = message.get("tool_calls") or message.get("function_call")
+    if content is None and not (role == "assistant" and calls):
+        return [Problem("missing_content", "the message has no content", f"{where}.content")]
+    if content is not None and not isinstance(content, (str, list)):
+        return [
+            Problem(
+                "invalid_content",
+                "content must be a string or a list of content parts",
+                f"{where}.content",
+            )
+        ]
+    return []

@@ -1,5 +1,8 @@
 """Each server's worker thread: it moves jobs through their states and trains them.
 
+The API creates a job (api/jobs.py) and may cancel, pause or resume it; everything else that
+happens to a job happens here, one round of work at a time.
+
 Jobs advance whether or not anyone polls. A server claims a job by taking a short lease on it in
 the database, and renews the lease while it works, so two servers on one state never run the same
 job; when a server stops (or dies), another one takes the job over after the lease runs out and
@@ -18,14 +21,21 @@ import threading
 import time
 import uuid
 
-from helpers.model_catalog import base_model_of
-from helpers.simulator import catalog, lifecycle
-from helpers.simulator.files import get_file
-from helpers.simulator.hyperparameters import resolve
-from helpers.simulator.job_records import load_job, save_job
-from helpers.simulator.snapshots import snapshot_bytes
-from helpers.simulator.training_data import DataRejected, read_training_data
-from helpers.simulator.training_session import TrainingSession, plan_steps
+from helpers.simulator import catalog
+from helpers.simulator.training.data import DataRejected, read_training_data
+from helpers.simulator.training.job import (
+    JobWork,
+    estimate,
+    failed,
+    files_validated,
+    load_job,
+    save_job,
+    started,
+    step_done,
+    succeeded,
+)
+from helpers.simulator.training.outputs import snapshot_bytes
+from helpers.simulator.training.session import TrainingSession, plan_steps, resolve
 
 log = logging.getLogger("helpers.simulator")
 
@@ -38,11 +48,7 @@ RUNNING_WALL, MAX_STEP_WALL = 0.6, 0.02
 WORKING = ("validating_files", "queued", "running")
 
 
-def snapshot_path(sim, job_id: str, step: int):
-    return sim.store.models_dir / job_id / f"step-{step}.npz"
-
-
-class Runner:
+class Worker:
     def __init__(self, sim):
         self.sim = sim
         self.owner = uuid.uuid4().hex  # tells servers apart; never shown to clients
@@ -54,7 +60,7 @@ class Runner:
     # -- the thread ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="simulator-runner", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="simulator-worker", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -62,11 +68,7 @@ class Runner:
         if self._thread is not None:
             self._thread.join(timeout=10)
         # Hand the jobs back at once, so that a restarted server continues them right away.
-        with self.sim.store.transaction() as db:
-            db.execute(
-                "UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?",
-                (self.owner,),
-            )
+        self.sim.store.release_jobs(self.owner)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -74,7 +76,7 @@ class Runner:
             try:
                 busy = self.tick()
             except Exception:  # keep serving; the next round retries
-                log.exception("The simulator's job runner failed a round of work")
+                log.exception("The simulator's job worker failed a round of work")
             self._stop.wait(0 if busy else TICK)
 
     def tick(self) -> bool:
@@ -97,22 +99,7 @@ class Runner:
 
     def claim(self) -> list[str]:
         """The jobs this server works on this round: its own, and any whose lease ran out."""
-        now = time.time()
-        placeholders = ", ".join("?" for _ in WORKING)
-        query = (
-            f"SELECT id FROM jobs WHERE status IN ({placeholders}) "
-            "AND (lease_owner = ? OR lease_until < ?) ORDER BY seq"
-        )
-        args = (*WORKING, self.owner, now)
-        ids = []
-        # A plain read first: an idle server takes no write lock.
-        if self.sim.store.connection().execute(query, args).fetchone() is not None:
-            with self.sim.store.transaction() as db:
-                ids = [row[0] for row in db.execute(query, args)]
-                db.executemany(
-                    "UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id = ?",
-                    [(self.owner, now + LEASE, job_id) for job_id in ids],
-                )
+        ids = self.sim.store.claim_jobs(self.owner, WORKING, LEASE)
         for gone in set(self.sessions) - set(ids):
             del self.sessions[gone]
         for gone in set(self.data) - set(ids):
@@ -129,49 +116,48 @@ class Runner:
         minimum wall time, so that every state can be seen.
         """
         job, work = load_job(self.sim.store.connection(), job_id)
-        waited = (time.time() - work.get("phase_wall", work["wall"])) * self.sim.settings.speed
+        waited = (time.time() - work.phase_wall) * self.sim.settings.speed
         if job["status"] == "validating_files":
             if job_id not in self.data:
                 try:
-                    self.data[job_id] = self.read_data(job)
+                    self.data[job_id] = self.read_data(job, work)
                 except DataRejected as rejected:
                     self.fail(job_id, **rejected.error)
                     return False
             if waited >= VALIDATING_WALL:
-                self.validate(job, work)
+                self.validate(job)
         elif job["status"] == "queued":
             self.session(job, work)
             if waited >= QUEUED_WALL:
-                self.begin(job, work)
+                self.begin(job)
         elif job["status"] == "running":
             return self.train(job, work)
         return False
 
-    def validate(self, job: dict, work: dict) -> None:
+    def validate(self, job: dict) -> None:
         train, _ = self.data[job["id"]]
         resolved = resolve(job["hyperparameters"], len(train.examples))
         _, total = plan_steps(len(train.examples), resolved)
 
-        def change(db, job, work):
-            lifecycle.files_validated(self.sim, db, job, work, resolved, total, train.tokens)
-            work["phase_wall"] = time.time()
+        def change(db, job, work: JobWork):
+            files_validated(self.sim, db, job, work, resolved, total, train.tokens)
+            work.phase_wall = time.time()
 
         self.commit(job["id"], "validating_files", change)
 
-    def begin(self, job: dict, work: dict) -> None:
-        def change(db, job, work):
-            work.update(anchor_wall=time.time(), anchor_step=work["step"])
-            lifecycle.started(self.sim, db, job, work, self.wall_per_step(work["total_steps"]))
+    def begin(self, job: dict) -> None:
+        def change(db, job, work: JobWork):
+            work.anchor_wall, work.anchor_step = time.time(), work.step
+            started(self.sim, db, job, work, self.wall_per_step(work.total_steps))
 
         self.commit(job["id"], "queued", change)
 
-    def train(self, job: dict, work: dict) -> bool:
+    def train(self, job: dict, work: JobWork) -> bool:
         """Run the steps that are due (within this round's budget) and save them at once."""
         session = self.session(job, work)
         total = session.total_steps
-        elapsed = time.time() - work.get("anchor_wall", time.time())
-        due = math.floor(elapsed / self.wall_per_step(total))
-        target = min(total, work.get("anchor_step", 0) + due)
+        due = math.floor((time.time() - work.anchor_wall) / self.wall_per_step(total))
+        target = min(total, work.anchor_step + due)
         done, snapshots = [], {}
         started = time.perf_counter()
         while session.step < target and time.perf_counter() - started < TICK_BUDGET:
@@ -182,16 +168,14 @@ class Runner:
         if not done:
             return False
         for step, data in snapshots.items():
-            path = snapshot_path(self.sim, job["id"], step)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.sim.store.write_blob(path, data)
+            self.sim.store.write_blob(self.sim.store.snapshot_path(job["id"], step), data)
 
-        def change(db, job, work):
+        def change(db, job, work: JobWork):
             for result in done:
-                lifecycle.step_done(self.sim, db, job, work, result, total)
-            job["estimated_finish"] = lifecycle.estimate(self.sim, work, self.wall_per_step(total))
+                step_done(self.sim, db, job, work, result, total)
+            job["estimated_finish"] = estimate(self.sim, work, self.wall_per_step(total))
             if session.step == total:
-                lifecycle.succeeded(self.sim, db, job, work)
+                succeeded(self.sim, db, job, work)
 
         if not self.commit(job["id"], "running", change):
             self.sessions.pop(job["id"], None)  # the job changed meanwhile; rebuild if resumed
@@ -202,8 +186,8 @@ class Runner:
         return session.step < target
 
     def fail(self, job_id: str, code: str, message: str, param: str | None) -> None:
-        def change(db, job, work):
-            lifecycle.failed(self.sim, db, job, work, code, message, param)
+        def change(db, job, work: JobWork):
+            failed(self.sim, db, job, work, code, message, param)
 
         self.commit(job_id, None, change)
         self.sessions.pop(job_id, None)
@@ -217,59 +201,62 @@ class Runner:
     def commit(self, job_id: str, expected: str | None, change) -> bool:
         """Apply `change` if the job is still ours and (when given) still in state `expected`."""
         with self.sim.store.transaction() as db:
-            row = db.execute("SELECT lease_owner FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            job, work = load_job(db, job_id)
-            if row[0] != self.owner or (expected and job["status"] != expected):
+            job, work, holder = self.sim.store.job(db, job_id)
+            if holder != self.owner or (expected and job["status"] != expected):
                 return False
             if expected is None and job["status"] not in WORKING:
                 return False
+            work = JobWork(**work)
             change(db, job, work)
             save_job(db, job, work)
-            db.execute(
-                "UPDATE jobs SET lease_until = ? WHERE id = ?", (time.time() + LEASE, job_id)
-            )
+            self.sim.store.renew_lease(db, job_id, LEASE)
         return True
 
-    def read_data(self, job: dict):
-        fmt = catalog.data_format(base_model_of(job["model"]))
-        train = self._read(job, job["training_file"], "training_file", fmt)
+    def read_data(self, job: dict, work: JobWork):
+        train = self._read(job["training_file"], "training_file", work.base_model)
         valid = None
         if job["validation_file"]:
-            valid = self._read(job, job["validation_file"], "validation_file", fmt)
+            valid = self._read(job["validation_file"], "validation_file", work.base_model)
         return train, valid
 
-    def _read(self, job: dict, file_id: str, param: str, fmt: str):
+    def _read(self, file_id: str, param: str, base_model: str):
+        store = self.sim.store
         try:
-            get_file(self.sim, file_id)
-            raw = self.sim.store.file_path(file_id).read_bytes()
-        except Exception:
+            raw = store.file_path(file_id).read_bytes() if store.file(file_id) else None
+        except FileNotFoundError:
+            raw = None  # deleted between the two reads
+        except OSError as exc:
             raise DataRejected(
-                f"invalid_{param}", f"invalid {param}: {file_id} was deleted", param
+                f"invalid_{param}",
+                f"invalid {param}: {file_id} could not be read: {exc.strerror or exc}",
+                param,
             ) from None
-        return read_training_data(raw, fmt, base_model_of(job["model"]), param, file_id)
+        if raw is None:
+            raise DataRejected(f"invalid_{param}", f"invalid {param}: {file_id} was deleted", param)
+        data_format = catalog.data_format(base_model)
+        return read_training_data(raw, data_format, base_model, param, file_id)
 
-    def session(self, job: dict, work: dict) -> TrainingSession:
+    def session(self, job: dict, work: JobWork) -> TrainingSession:
         """This job's training in memory, rebuilt (by replaying saved steps) when missing."""
         session = self.sessions.get(job["id"])
-        if session is None or session.step != work["step"]:
-            train, valid = self.data.get(job["id"]) or self.read_data(job)
+        if session is None or session.step != work.step:
+            train, valid = self.data.get(job["id"]) or self.read_data(job, work)
             self.data[job["id"]] = (train, valid)
             session = TrainingSession(
                 job["seed"],
-                base_model_of(job["model"]),
+                work.base_model,
                 train,
                 valid,
                 job["hyperparameters"],
-                parent=self.parent_model(job, work),
+                parent=self.parent_model(work),
             )
-            session.replay(work["step"])
+            session.replay(work.step)
             self.sessions[job["id"]] = session
         return session
 
-    def parent_model(self, job: dict, work: dict):
+    def parent_model(self, work: JobWork):
         """The model a continued fine-tuning starts from (None for a base model)."""
-        parent = work.get("parent")
-        if parent is None:
+        if work.parent is None:
             return None
-        path = snapshot_path(self.sim, parent["job_id"], parent["step"])
-        return self.sim.snapshots.get(path, base_model_of(job["model"]))
+        path = self.sim.store.snapshot_path(work.parent["job_id"], work.parent["step"])
+        return self.sim.snapshots.get(path, work.base_model)

@@ -1,10 +1,15 @@
-"""Trained models on disk: one `.npz` per checkpoint, holding arrays and a JSON description.
+"""What a job leaves behind: trained models on disk, and its results file.
 
-No pickles: a snapshot is read with `allow_pickle=False`, so a state folder cannot carry code.
+A trained model is one `.npz` per checkpoint, holding arrays and a JSON description. No pickles:
+a snapshot is read with `allow_pickle=False`, so a state folder cannot carry code.
+
+The results file has one CSV row of measured metrics per step, sent base64-encoded.
 """
 
 from __future__ import annotations
 
+import base64
+import csv
 import io
 import json
 import threading
@@ -54,3 +59,30 @@ class SnapshotCache:
             while len(self._models) > self.size:
                 self._models.popitem(last=False)
         return model
+
+
+# -- the results file ------------------------------------------------------------------------
+
+COLUMNS = ("step", "train_loss", "train_accuracy", "valid_loss", "valid_mean_token_accuracy")
+# Where each column's value comes from in a step's metrics.
+SOURCES = {
+    "step": "step",
+    "train_loss": "train_loss",
+    "train_accuracy": "train_mean_token_accuracy",
+    "valid_loss": "valid_loss",
+    "valid_mean_token_accuracy": "valid_mean_token_accuracy",
+}
+
+
+def results_csv(metrics: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in metrics:
+        writer.writerow(["" if row.get(SOURCES[c]) is None else row[SOURCES[c]] for c in COLUMNS])
+    return out.getvalue()
+
+
+def results_content(metrics: list[dict]) -> bytes:
+    """What the results file's `/content` returns: the CSV, base64-encoded as the real API does."""
+    return base64.b64encode(results_csv(metrics).encode())

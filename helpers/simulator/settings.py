@@ -32,6 +32,8 @@ class Settings:
     speed: float = 1.0
     faults: FaultPlan = field(default_factory=FaultPlan)
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    # Answer requests addressed to any host name, not only to this machine's loopback names.
+    allow_remote: bool = False
 
 
 def default_state_dir() -> Path:
@@ -46,6 +48,7 @@ def resolve_settings(
     faults: str | dict | FaultPlan | None = None,
     max_file_bytes: int | None = None,
     default_clock: str = "simulated",
+    allow_remote: bool = False,
 ) -> Settings:
     """Combine explicit arguments, environment variables and defaults into checked settings."""
     env = os.environ
@@ -72,6 +75,7 @@ def resolve_settings(
         speed=speed,
         faults=plan,
         max_file_bytes=limit,
+        allow_remote=allow_remote,
     )
 
 

@@ -1,1 +1,0 @@
-"""The HTTP routes, one module per resource; each is a thin layer over the simulator's services."""
