@@ -1,13 +1,21 @@
 """Dollar signs that JupyterLab would turn into math: `python -m scripts.markdown_math [--fix]`.
 
-JupyterLab (and GitHub, and most Markdown viewers with math) reads the text between two `$` of
-one paragraph as LaTeX: "about $0.17 ... at $1.60 per 1M" shows as an italic run of letters
-with no spaces. A price is written `\\$0.17`. Math meant as math is written `$$...$$` or
-`\\(...\\)`; code spans and fenced code are never math.
+JupyterLab reads the text between two dollar signs as LaTeX, in two passes, and a price in prose
+has to get through both:
+
+1. before the Markdown is rendered, two unescaped `$` in one paragraph are math:
+   "about $0.17 ... at $1.60 per 1M" shows as an italic run of letters with no spaces;
+2. after it is rendered, MathJax reads the page's text again, where `\\$` has become `$`: two of
+   them in one run of text (no bold, code, link or other markup between them) are math again.
+
+So a price is written `\\$0.17`, and one that shares a run of text with another is set in bold,
+`**\\$0.17**` (bold, code and links end a run of text; so do paragraphs and table cells). This
+renders as "$0.17" in JupyterLab, in the HTML of `make run`, on GitHub and in other viewers. Math
+meant as math is written `$$...$$` or `\\(...\\)`; code spans and fenced code are never math.
 
 Checks every markdown cell of the notebooks and every Markdown file of the course, prints each
-stray pair (file, cell, line) and exits 1 when there is one; `--fix` escapes them in place.
-Standard library only.
+stray pair (file, cell, line) and exits 1 when there is one; `--fix` escapes them in place, and
+sets the prices among them in bold. Standard library only.
 """
 
 from __future__ import annotations
@@ -30,6 +38,14 @@ CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 ESCAPE = re.compile(r"\\[\\$]")
 INTENDED_MATH = re.compile(r"\$\$.+?\$\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL)
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+# What ends a run of rendered text (MathJax pairs dollars only within one): emphasis, links,
+# HTML tags, table cells, and the start of a heading, list item or quote.
+MARKUP = re.compile(
+    r"\*+|(?<!\w)_+|_+(?!\w)|\[|\]\([^)]*\)|\]|<[^>\n]*>|\||^[ \t]*(?:#+|>|[-+]|\d+[.)])[ \t]",
+    re.MULTILINE,
+)
+PRICE = re.compile(r"\\?\$(\d[\d,]*(?:\.\d+)?)")
+RUN_END = "\0"
 
 
 @dataclass
@@ -41,9 +57,13 @@ class StrayPair:
         return f"line {self.line}: {self.text!r}"
 
 
-def blank(match: re.Match) -> str:
-    """The match with everything but its newlines turned into spaces (offsets stay put)."""
-    return re.sub(r"[^\n]", " ", match.group(0))
+def blank(match: re.Match, fill: str = " ") -> str:
+    """The match with everything but its newlines replaced by `fill` (offsets stay put)."""
+    return re.sub(r"[^\n]", fill, match.group(0))
+
+
+def run_end(match: re.Match) -> str:
+    return blank(match, RUN_END)
 
 
 def mask_fences(text: str) -> str:
@@ -52,11 +72,11 @@ def mask_fences(text: str) -> str:
         opened = FENCE.match(line)
         if fence is None and opened:
             fence = opened.group(1)
-            lines.append(" " * len(line))
+            lines.append(RUN_END * len(line))
         elif fence is not None:
             mark = line.strip()
             closes = set(mark) == {fence[0]} and len(mark) >= len(fence)
-            lines.append(" " * len(line))
+            lines.append(RUN_END * len(line))
             if closes:
                 fence = None
         else:
@@ -64,43 +84,79 @@ def mask_fences(text: str) -> str:
     return "\n".join(lines)
 
 
-def plain_text(text: str) -> str:
-    """`text` with code, escaped characters and intended math blanked out, offsets unchanged."""
+def mask_code(text: str) -> str:
+    """Fenced code and code spans (never math, and each ends a run of text) blanked out."""
     text = mask_fences(text)
-    text = CODE_SPAN.sub(lambda m: blank(m) if "\n\n" not in m.group(0) else m.group(0), text)
-    text = ESCAPE.sub(blank, text)
-    return INTENDED_MATH.sub(blank, text)
+    return CODE_SPAN.sub(lambda m: run_end(m) if "\n\n" not in m.group(0) else m.group(0), text)
+
+
+def paragraphs(text: str):
+    start = 0
+    for end in [m.start() for m in PARAGRAPH_BREAK.finditer(text)] + [len(text)]:
+        yield start, end
+        start = end
+
+
+def paired(text: str, dollars: list[int], runs: bool) -> list[int]:
+    """The offsets among `dollars` that share a paragraph (or, if `runs`, a run of text) with
+    another."""
+    pattern = re.compile(f"[^{RUN_END}]+" if runs else r"[\s\S]+")
+    found = []
+    for start, end in paragraphs(text):
+        for run in pattern.finditer(text, start, end):
+            inside = [d for d in dollars if run.start() <= d < run.end()]
+            if len(inside) >= 2:
+                found += inside
+    return found
+
+
+def backslashes_before(text: str, offset: int) -> int:
+    count = 0
+    while offset - count > 0 and text[offset - count - 1] == "\\":
+        count += 1
+    return count
 
 
 def stray_dollars(text: str) -> list[int]:
-    """Offsets of the dollars that pair up with another in their paragraph."""
-    plain = plain_text(text)
-    stray, start = [], 0
-    for end in [m.start() for m in PARAGRAPH_BREAK.finditer(plain)] + [len(plain)]:
-        dollars = [start + i for i, c in enumerate(plain[start:end]) if c == "$"]
-        if len(dollars) >= 2:
-            stray += dollars
-        start = end
-    return stray
+    """Offsets of the dollars JupyterLab would read as math delimiters, in either pass."""
+    code_free = mask_code(text)
+    source = INTENDED_MATH.sub(blank, code_free)
+    dollars = {i: backslashes_before(source, i) for i, c in enumerate(source) if c == "$"}
+    # Pass 1: any backslash before a dollar escapes it (JupyterLab looks no further back).
+    first = paired(source, [i for i, n in dollars.items() if n == 0], runs=False)
+    # Pass 2: Markdown has made each `\\\\` a `\\` and `\\$` a `$`; MathJax then reads a dollar
+    # after an odd number of backslashes as escaped. Unescaped dollars left unpaired count too.
+    shown = [
+        i for i, n in dollars.items() if (n == 0 and i not in first) or (n and n // 2 % 2 == 0)
+    ]
+    runs = INTENDED_MATH.sub(run_end, MARKUP.sub(run_end, code_free))
+    second = paired(runs, shown, runs=True)
+    return sorted(set(first) | set(second))
 
 
 def stray_pairs(text: str) -> list[StrayPair]:
     dollars = stray_dollars(text)
     pairs = []
     for first, second in zip(dollars[::2], dollars[1::2], strict=False):
-        pairs.append(StrayPair(text.count("\n", 0, first) + 1, text[first : second + 1]))
+        start = first - 1 if text[first - 1 : first] == "\\" else first
+        pairs.append(StrayPair(text.count("\n", 0, first) + 1, text[start : second + 1]))
     return pairs
 
 
 def escape_stray_dollars(text: str) -> str:
+    """`text` with each stray dollar escaped, and each stray price set in bold: `**\\$0.17**`."""
     for offset in reversed(stray_dollars(text)):
-        text = text[:offset] + "\\" + text[offset:]
+        start = offset - 1 if text[offset - 1 : offset] == "\\" else offset
+        price = PRICE.match(text, start)
+        if price:
+            text = f"{text[:start]}**\\${price.group(1)}**{text[price.end() :]}"
+        elif start == offset:
+            text = text[:offset] + "\\" + text[offset:]
     return text
 
 
 def has_intended_math(text: str) -> bool:
-    masked = ESCAPE.sub(blank, CODE_SPAN.sub(blank, mask_fences(text)))
-    return bool(INTENDED_MATH.search(masked))
+    return bool(INTENDED_MATH.search(ESCAPE.sub(blank, mask_code(text))))
 
 
 def course_markdown() -> list[Path]:
@@ -165,7 +221,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{where}, {pair}")
                 found += 1
     if found:
-        print(f"\n{found} pair(s) of dollars would render as math: write a price as \\$0.17.")
+        print(
+            f"\n{found} pair(s) of dollars would render as math in JupyterLab: write a price as "
+            "\\$0.17, or **\\$0.17** when another shares its sentence (--fix does that)."
+        )
     return 1 if found else 0
 
 
