@@ -13,7 +13,7 @@ from pathlib import Path
 
 from helpers.backend import is_paid
 from helpers.errors import CourseError
-from helpers.jobs import fingerprint, follow_job
+from helpers.jobs import create_job_once, follow_job
 from helpers.paths import work_dir
 
 SEPARATOR = "\n\n###\n\n"
@@ -76,18 +76,8 @@ def _run_course_job(client, dataset: str):
     recipe = JOBS[dataset]
     paths = prepared_files()
     train, valid = (paths[key] for key in recipe["files"])
-    uploaded = []
-    for path in (train, valid):
-        with open(path, "rb") as f:
-            uploaded.append(client.files.create(file=f, purpose="fine-tune"))
-    job = client.fine_tuning.jobs.create(
-        training_file=uploaded[0].id,
-        validation_file=uploaded[1].id,
-        metadata={
-            "course_dataset": dataset,
-            "course_fingerprint": fingerprint(train, valid, **recipe["settings"]),
-        },
-        **recipe["settings"],
+    job = create_job_once(
+        client, train, valid, metadata={"course_dataset": dataset}, **recipe["settings"]
     )
     job = follow_job(client, job.id, quiet=True)
     if job.status != "succeeded":
@@ -102,4 +92,4 @@ def _prepare_classifier_files(folder: Path) -> None:
 
     raw = folder / "sports.jsonl"
     sports_table("train").to_json(raw, orient="records", lines=True, force_ascii=False)
-    prepare_completions_file(raw, quiet=True, out_dir=folder, echo=False)
+    prepare_completions_file(raw, quiet=True, out_dir=folder, echo=False, reuse_identical=True)

@@ -13,11 +13,17 @@ from helpers.prepare_data.errors import InputFileError
 
 
 def prepared_paths(
-    source: Path, suffixes: list[str], out_dir: Path | None = None, tag: str = "_prepared"
+    source: Path,
+    suffixes: list[str],
+    out_dir: Path | None = None,
+    tag: str = "_prepared",
+    contents: list[bytes] | None = None,
 ) -> list[Path]:
     """`NAME_prepared{suffix}.jsonl` beside `source` (or in `out_dir`), none of which exists.
 
-    When any is taken, ` (1)`, ` (2)`... is added to all of them, as the legacy tool did.
+    When any is taken, ` (1)`, ` (2)`... is added to all of them, as the legacy tool did. Given
+    the `contents` about to be written (one per suffix), a set of names whose files already hold
+    exactly those bytes is taken too: writing them again loses nothing, and makes no copies.
     """
     folder = Path(out_dir) if out_dir is not None else source.parent
     stem = source.stem
@@ -25,6 +31,10 @@ def prepared_paths(
     while True:
         counter = f" ({attempt})" if attempt else ""
         paths = [folder / f"{stem}{tag}{suffix}{counter}.jsonl" for suffix in suffixes]
+        if contents is not None and all(
+            not p.exists() or p.read_bytes() == c for p, c in zip(paths, contents, strict=True)
+        ):
+            return paths
         if not any(p.exists() for p in paths):
             return paths
         attempt += 1
@@ -43,7 +53,7 @@ def write_jsonl_files(files: Mapping[Path, Iterable[Mapping]]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             written[path] = _write_temporary(path, records)
         for path, temporary in written.items():
-            if path.exists():
+            if path.exists() and not _same_bytes(path, Path(temporary)):
                 raise InputFileError(path, "appeared while it was being written; nothing written")
             os.replace(temporary, path)
             placed.append(path)
@@ -61,14 +71,26 @@ def write_jsonl(path: Path, records: Iterable[Mapping]) -> None:
     write_jsonl_files({Path(path): records})
 
 
+def jsonl_bytes(records: Iterable[Mapping]) -> bytes:
+    """The bytes `write_jsonl_files` writes for these records."""
+    return "".join(_line(record) for record in records).encode("utf-8")
+
+
+def _line(record: Mapping) -> str:
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+
+
 def _write_temporary(path: Path, records: Iterable[Mapping]) -> str:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; give the usual mode
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as f:
             for record in records:
-                f.write(json.dumps(record, ensure_ascii=False))
-                f.write("\n")
+                f.write(_line(record))
             f.flush()
             os.fsync(f.fileno())
     except BaseException:
