@@ -18,7 +18,7 @@ import pandas as pd
 
 from helpers.backend import is_paid
 from helpers.errors import CourseError
-from helpers.jobs import FINGERPRINT_KEY, fingerprint, follow_job
+from helpers.jobs import create_job_once, follow_job
 from helpers.jsonl_lines import read_jsonl
 from helpers.paths import work_dir
 
@@ -77,18 +77,8 @@ def _run_course_job(client, dataset: str):
     recipe = JOBS[dataset]
     paths = prepared_files()
     train, valid = (paths[key] for key in recipe["files"])
-    uploaded = []
-    for path in (train, valid):
-        with open(path, "rb") as f:
-            uploaded.append(client.files.create(file=f, purpose="fine-tune"))
-    job = client.fine_tuning.jobs.create(
-        training_file=uploaded[0].id,
-        validation_file=uploaded[1].id,
-        metadata={
-            "course_dataset": dataset,
-            FINGERPRINT_KEY: fingerprint(train, valid, **recipe["settings"]),
-        },
-        **recipe["settings"],
+    job = create_job_once(
+        client, train, valid, metadata={"course_dataset": dataset}, **recipe["settings"]
     )
     job = follow_job(client, job.id, quiet=True)
     if job.status != "succeeded":
@@ -126,4 +116,7 @@ def _prepare_classifier_files(folder: Path) -> list[Path]:
 
     raw = folder / "sports.jsonl"
     sports_table("train").to_json(raw, orient="records", lines=True, force_ascii=False)
-    return prepare_completions_file(raw, quiet=True, out_dir=folder, echo=False).written
+    report = prepare_completions_file(
+        raw, quiet=True, out_dir=folder, echo=False, reuse_identical=True
+    )
+    return report.written

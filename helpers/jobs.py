@@ -33,22 +33,83 @@ def fingerprint(*paths: str | Path | None, **settings) -> str:
     return digest.hexdigest()[:16]
 
 
-def find_reusable_job(client: openai.OpenAI, fingerprint: str):
-    """The newest job with this fingerprint that is running or succeeded, else None."""
+# A job in one of these states is reused; a failed one is not (running the cell again retries).
+REUSABLE_STATUSES = ("validating_files", "queued", "running", "paused", "succeeded")
+
+
+def find_reusable_job(client: openai.OpenAI, fingerprint: str, include_cancelled: bool = False):
+    """The newest job with this fingerprint that is running or succeeded, else None.
+
+    `include_cancelled` also accepts a cancelled job: for a job that is meant to be cancelled
+    (notebook 03's demonstration), so that running the cell again does not start another.
+    """
+    wanted = REUSABLE_STATUSES + (("cancelled",) if include_cancelled else ())
     for job in client.fine_tuning.jobs.list(metadata={FINGERPRINT_KEY: fingerprint}, limit=20):
-        if job.status not in ("failed", "cancelled"):
+        if job.status in wanted:
             return job
     return None
 
 
-def find_uploaded_file(client: openai.OpenAI, path: str | Path, purpose: str = "fine-tune"):
-    """An earlier upload of the same file (same name and size), else None."""
+def content_hash(path: str | Path) -> str:
+    """A short SHA-256 of a file's bytes: equal hashes, identical files."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def upload_name(path: str | Path) -> str:
+    """The name a file is uploaded under: its own, with the hash of its content added.
+
+    The files API stores no hash we could compare, and does not let us download a fine-tune file
+    back to compare it, so the name carries it: `sports_prepared_train.3f2a9c0d1e7b.jsonl`.
+    """
     path = Path(path)
-    size = path.stat().st_size
+    return f"{path.stem}.{content_hash(path)}{path.suffix}"
+
+
+def find_uploaded_file(client: openai.OpenAI, path: str | Path, purpose: str = "fine-tune"):
+    """An earlier upload of exactly this content (by the hash in its name), else None.
+
+    A file edited since, even to the same size, has another hash: it is not reused.
+    """
+    name, size = upload_name(path), Path(path).stat().st_size
     for file in client.files.list(purpose=purpose):
-        if file.filename == path.name and file.bytes == size and file.status != "error":
+        if file.filename == name and file.bytes == size and file.status != "error":
             return file
     return None
+
+
+def upload_once(client: openai.OpenAI, path: str | Path, purpose: str = "fine-tune"):
+    """The upload of this file's content: an earlier one when there is one, else a new one."""
+    earlier = find_uploaded_file(client, path, purpose)
+    if earlier is not None:
+        return earlier
+    with open(path, "rb") as f:
+        return client.files.create(file=(upload_name(path), f), purpose=purpose)
+
+
+def create_job_once(
+    client: openai.OpenAI,
+    training_path: str | Path,
+    validation_path: str | Path | None = None,
+    metadata: dict | None = None,
+    include_cancelled: bool = False,
+    **settings,
+):
+    """The job for this data and these settings: found by its fingerprint, else created.
+
+    What notebook 03 writes out cell by cell, in one call: fingerprint the files and settings,
+    look for a job that carries it, and only if there is none upload the files (each once) and
+    create the job with the fingerprint in its metadata. Nothing is uploaded for a reused job.
+    """
+    fp = fingerprint(training_path, validation_path, **settings)
+    job = find_reusable_job(client, fp, include_cancelled=include_cancelled)
+    if job is not None:
+        return job
+    files = {"training_file": upload_once(client, training_path).id}
+    if validation_path is not None:
+        files["validation_file"] = upload_once(client, validation_path).id
+    return client.fine_tuning.jobs.create(
+        **files, metadata={**(metadata or {}), FINGERPRINT_KEY: fp}, **settings
+    )
 
 
 def follow_job(

@@ -29,7 +29,9 @@ REWRITTEN = re.compile(r"^.*\r(?=[^\n])", re.MULTILINE)
 
 
 def notebook_paths(selected: list[str]) -> list[Path]:
+    # The course, then the exercises' solutions (which may use what the course made).
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+    paths += sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]-*.ipynb"))
     if selected:
         paths = [p for p in paths if any(p.name.startswith(s) for s in selected)]
     return paths

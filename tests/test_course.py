@@ -30,12 +30,41 @@ def small_file(tmp_path):
 def test_an_upload_is_found_again_and_a_different_file_is_not(client, small_file, tmp_path):
     assert jobs.find_uploaded_file(client, small_file) is None
     with open(small_file, "rb") as f:
-        uploaded = client.files.create(file=f, purpose="fine-tune")
+        uploaded = client.files.create(file=(jobs.upload_name(small_file), f), purpose="fine-tune")
     assert jobs.find_uploaded_file(client, small_file).id == uploaded.id
+    assert jobs.upload_once(client, small_file).id == uploaded.id
     changed = tmp_path / "other" / small_file.name
     changed.parent.mkdir()
     changed.write_text(small_file.read_text() + '{"prompt": "x", "completion": " y"}\n')
     assert jobs.find_uploaded_file(client, changed) is None
+
+
+def test_an_edit_of_the_same_size_is_uploaded_afresh(client, tmp_path):
+    path = tmp_path / "same_size.jsonl"
+    path.write_text('{"prompt": "a post\\n\\n###\\n\\n", "completion": " hockey"}\n')
+    first = jobs.upload_once(client, path)
+    path.write_text('{"prompt": "a post\\n\\n###\\n\\n", "completion": " soccer"}\n')
+    assert jobs.find_uploaded_file(client, path) is None
+    second = jobs.upload_once(client, path)
+    assert second.id != first.id and second.bytes == first.bytes
+    assert second.filename == f"same_size.{jobs.content_hash(path)}.jsonl"
+
+
+def test_create_job_once_uploads_and_creates_only_the_first_time(client, small_file):
+    settings = {"model": "babbage-002", "suffix": "once"}
+    uploads_before = len(list(client.files.list()))
+    first = jobs.create_job_once(client, small_file, metadata={"course_dataset": "t"}, **settings)
+    uploads_after = len(list(client.files.list()))
+    again = jobs.create_job_once(client, small_file, metadata={"course_dataset": "t"}, **settings)
+    assert again.id == first.id
+    assert len(list(client.files.list())) == uploads_after <= uploads_before + 1
+    assert first.metadata[jobs.FINGERPRINT_KEY] == jobs.fingerprint(small_file, None, **settings)
+    # A job meant to be cancelled is found again only when asked for.
+    demo = {"model": "babbage-002", "suffix": "cancel-demo"}
+    job = jobs.create_job_once(client, small_file, **demo)
+    client.fine_tuning.jobs.cancel(job.id)
+    assert jobs.create_job_once(client, small_file, include_cancelled=True, **demo).id == job.id
+    assert jobs.create_job_once(client, small_file, **demo).id != job.id
 
 
 def test_running_the_create_cell_again_reuses_the_job(client, small_file):

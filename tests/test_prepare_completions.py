@@ -131,6 +131,23 @@ def test_a_second_run_never_overwrites(prepared, sports_file, tmp_path):
     assert [p.parent for p in elsewhere.written] == [tmp_path / "work"] * 2
 
 
+def test_reuse_identical_takes_the_same_names_but_never_overwrites_other_data(
+    sports_file, tmp_path
+):
+    out = tmp_path / "reuse"
+    first = prepare_completions_file(sports_file, echo=False, out_dir=out, reuse_identical=True)
+    before = [digest(p) for p in first.written]
+    again = prepare_completions_file(sports_file, echo=False, out_dir=out, reuse_identical=True)
+    assert again.written == first.written
+    assert [digest(p) for p in again.written] == before
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in first.written)
+    # A learner's edit is kept: the next run writes beside it.
+    first.written[0].write_text("my own edit\n", encoding="utf-8")
+    third = prepare_completions_file(sports_file, echo=False, out_dir=out, reuse_identical=True)
+    assert [p.name for p in third.written] == [f"{p.stem} (1).jsonl" for p in first.written]
+    assert first.written[0].read_text(encoding="utf-8") == "my own edit\n"
+
+
 def test_the_command_on_the_sports_file(sports_file, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "helpers.prepare_data", "-f", str(sports_file), "-q"]

@@ -1,6 +1,7 @@
 """`validate_chat_file`: check a chat (or preference) training file line by line, then measure it.
 
-OpenAI never shipped a preparation tool for chat files. This one reports every line that breaks
+OpenAI's cookbook checks chat files in a notebook (Chat_finetuning_data_prep); this is the course's
+own check, usable from a terminal too. It reports every line that breaks
 the training format (counts per kind of error, with the first line numbers of each), then the
 statistics of the valid examples: examples without a system or user message, the distributions
 of messages, tokens and assistant tokens per example, the examples over the model's training

@@ -19,7 +19,7 @@ from helpers.model_catalog import COMPLETION_MODELS, base_model_of
 from helpers.prepare_data import completion_checks as checks
 from helpers.prepare_data.completion_checks import CLASSIFICATION, Finding
 from helpers.prepare_data.conversation import Conversation
-from helpers.prepare_data.output_files import prepared_paths, write_jsonl_files
+from helpers.prepare_data.output_files import jsonl_bytes, prepared_paths, write_jsonl_files
 from helpers.prepare_data.readers import Table, read_table
 from helpers.tokens import EncodingUnavailable, count_prompt_completion
 
@@ -78,6 +78,7 @@ def prepare_completions_file(
     echo: bool = True,
     ask: Callable[[str], str] | None = None,
     interactive: bool | None = None,
+    reuse_identical: bool = False,
 ) -> PreparationReport:
     """Analyse a prompt/completion file, fix it with the learner's consent, and write it as JSONL.
 
@@ -86,6 +87,9 @@ def prepare_completions_file(
     are estimated for: by default the cheapest for classification, else davinci-002. `prices`
     replaces the dated price table; `n_epochs` replaces OpenAI's default. `echo=False` prints
     nothing (the report still holds every line); `ask` and `interactive` are for tests.
+    `reuse_identical` writes to the names of earlier output files that already hold exactly the
+    same data, instead of adding ` (1)`: the course uses it so that running a cell again makes no
+    copies. Files with other content are never overwritten either way.
     """
     path = Path(path)
     if model is not None and base_model_of(model) not in COMPLETION_MODELS:
@@ -128,7 +132,7 @@ def prepare_completions_file(
     report.n_train = len(parts[0])
     report.n_valid = len(parts[1]) if split else None
     if any(f.accepted for f in findings) or split:
-        names = _write(path, parts, out_dir, talk)
+        names = _write(path, parts, out_dir, talk, reuse_identical)
         if names is None:
             return report
         report.written = names
@@ -202,14 +206,17 @@ def _offer_actions(findings: list[Finding], frame: pd.DataFrame, talk) -> pd.Dat
     return frame
 
 
-def _write(path: Path, parts, out_dir, talk) -> list[Path] | None:
+def _write(path: Path, parts, out_dir, talk, reuse_identical: bool = False) -> list[Path] | None:
     talk.say()
     if not talk.confirm("Your data will be written to a new JSONL file. Proceed?", label=None):
         talk.say("Nothing was written.")
         return None
     suffixes = ["_train", "_valid"] if len(parts) == 2 else [""]
-    names = prepared_paths(path, suffixes, Path(out_dir) if out_dir is not None else None)
-    write_jsonl_files({name: _records(part) for name, part in zip(names, parts, strict=True)})
+    records = [_records(part) for part in parts]
+    contents = [jsonl_bytes(r) for r in records] if reuse_identical else None
+    folder = Path(out_dir) if out_dir is not None else None
+    names = prepared_paths(path, suffixes, folder, contents=contents)
+    write_jsonl_files(dict(zip(names, records, strict=True)))
     shown = " and ".join(f"`{display_name(n)}`" for n in names)
     talk.say()
     talk.say(f"Wrote modified file{'s' if len(names) > 1 else ''} to {shown}")
