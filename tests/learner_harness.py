@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from helpers.simulator.training.data import Example, render_messages
 
 from helpers.simulator.learners import learner_kind, make_trainer
+from helpers.simulator.training.data import Example, render_messages
 from helpers.tokens import encoding_for
 
 CHAT_MODEL = "gpt-4o-mini-2024-07-18"
