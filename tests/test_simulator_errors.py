@@ -190,7 +190,7 @@ def test_bad_request_bodies_and_queries_are_400(http, contract):
     refused(response, contract, 400)
     refused(http.get("files", headers=KEY, params={"limit": "ten"}), contract, 400, param="limit")
     refused(http.get("files", headers=KEY, params={"order": "up"}), contract, 400, param="order")
-    chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}], "stream": True}
+    chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}], "stream": "y"}
     refused(http.post("chat/completions", headers=KEY, json=chat), contract, 400, param="stream")
     bad_role = {"model": "gpt-4o-mini", "messages": [{"role": "bot", "content": "x"}]}
     refused(
