@@ -6,6 +6,8 @@
 - retrieve_median_ms: the median SDK round trip of `models.retrieve` (200 calls, kept-alive).
 - completions_seconds: 796 legacy completion requests (`max_tokens=1, temperature=0,
   logprobs=2`), one after the other: the course's test-set evaluation.
+- stream_first_chunk_ms: the median wall time from sending a streamed chat request
+  (`stream=True`, the base gpt-4o-mini answering about an element) to its first chunk, 20 calls.
 - valid_accuracy / test_accuracy: the fine-tuned classifier on the 238 validation posts and on
   the 796 test posts (OpenAI's `ada` reached 0.991597 on those same validation posts).
 
@@ -47,6 +49,7 @@ def run() -> dict:
             _warm_up(client)
             job, job_seconds = _train(client, train, valid)
             retrieve_ms = _median_retrieve_ms(client)
+            first_chunk_ms = _median_first_chunk_ms(client)
             started = time.perf_counter()
             test_accuracy = _accuracy(client, job.fine_tuned_model, test_prompts, test_labels)
             completions_seconds = time.perf_counter() - started
@@ -58,6 +61,7 @@ def run() -> dict:
     figures = {
         "job_seconds": round(job_seconds, 3),
         "retrieve_median_ms": round(retrieve_ms, 3),
+        "stream_first_chunk_ms": round(first_chunk_ms, 3),
         "completions_seconds": round(completions_seconds, 3),
         "completions_requests": len(test_prompts),
         "valid_accuracy": round(valid_accuracy, 6),
@@ -101,6 +105,21 @@ def _train(client, train, valid):
     )
     job = follow_job(client, job.id, poll_seconds=POLL_SECONDS, quiet=True)
     return job, time.perf_counter() - started
+
+
+def _median_first_chunk_ms(client, calls: int = 20) -> float:
+    times = []
+    for k in range(calls):
+        started = time.perf_counter()
+        stream = client.chat.completions.create(
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": f"Tell me about element {k + 1}."}],
+            stream=True,
+        )
+        next(iter(stream))
+        times.append((time.perf_counter() - started) * 1000)
+        stream.close()
+    return statistics.median(times)
 
 
 def _median_retrieve_ms(client) -> float:

@@ -21,6 +21,7 @@ import pronouncing
 
 from helpers.elements import elements as element_rows
 from helpers.errors import CourseError
+from helpers.simulator.learners import knowledge
 
 N_ELEMENTS = 118
 
@@ -51,37 +52,8 @@ class Element:
         return categories_of(self.number, self.group)
 
 
-# The last atomic number of each period.
-PERIOD_ENDS = (2, 10, 18, 36, 54, 86, 118)
-
-
-def position(number: int) -> tuple[int | None, int, str]:
-    """(group, period, block) of an atomic number on IUPAC's 18-column table.
-
-    Group 3 is Sc, Y, Lu, Lr (IUPAC's 2021 recommendation), so La-Yb and Ac-No make up the
-    f-block, which has no group number.
-    """
-    if not 1 <= number <= N_ELEMENTS:
-        raise UnknownElement(f"No element has atomic number {number}.")
-    period = next(p for p, end in enumerate(PERIOD_ENDS, start=1) if number <= end)
-    offset = number - (PERIOD_ENDS[period - 2] + 1 if period > 1 else 1)
-    if period == 1:
-        group = 1 if offset == 0 else 18
-    elif period <= 3:  # 8 columns: groups 1, 2, then 13-18
-        group = offset + 1 if offset < 2 else offset + 11
-    elif period <= 5:  # 18 columns
-        group = offset + 1
-    else:  # 32 columns: 2 in the s-block, 14 in the f-block, then groups 3-18
-        group = offset + 1 if offset < 2 else None if offset < 16 else offset - 13
-    if group is None:
-        block = "f"
-    elif group <= 2 or number == 2:
-        block = "s"
-    elif group <= 12:
-        block = "d"
-    else:
-        block = "p"
-    return group, period, block
+# Group, period and block: the rule the simulator's base model knows is the one home of it.
+position = knowledge.position
 
 
 METALLOIDS = frozenset({5, 14, 32, 33, 51, 52})  # B, Si, Ge, As, Sb, Te: the usual six

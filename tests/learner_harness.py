@@ -18,11 +18,14 @@ def chat_example(system: str | None, user: str, answer: str) -> Example:
     return Example(render_messages(messages), user, answer, 0)
 
 
-def fine_tune(train, valid=(), epochs=3, rate=2.0, batch_size=1, seed=0, model=CHAT_MODEL):
-    """Train as a job does; returns the trainer and each step's (train, valid, full valid)."""
+def fine_tune(
+    train, valid=(), epochs=3, rate=2.0, batch_size=1, seed=0, model=CHAT_MODEL, parent=None
+):
+    """Train as a job does (from `parent`, a trained model, when given); returns the trainer
+    and each step's (train, valid, full valid)."""
     hyper = {"n_epochs": epochs, "batch_size": batch_size, "learning_rate_multiplier": rate}
     kind = learner_kind([e.answer for e in train])
-    trainer = make_trainer(kind, list(train), list(valid), encoding_for(model), hyper)
+    trainer = make_trainer(kind, list(train), list(valid), encoding_for(model), hyper, parent)
     per_epoch = -(-len(train) // batch_size)
     total = per_epoch * epochs
     steps = []

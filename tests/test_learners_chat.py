@@ -227,6 +227,22 @@ def test_a_small_file_trained_long_overfits(limerick_bot):
     assert full[-1] > min(full)  # validation turns up while training keeps falling
 
 
+def test_continued_fine_tuning_starts_from_the_parent(limerick_bot):
+    _, entries = limerick_bot
+    make = lambda n: chat_example(  # noqa: E731
+        SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
+    )
+    first, second = SPLIT["train"][:45], SPLIT["train"][45:]
+    parent = fine_tune([make(n) for n in first])[0].model
+    fresh = fine_tune([make(n) for n in second], epochs=1)[1]
+    trainer, continued = fine_tune([make(n) for n in second], epochs=1, parent=parent)
+    start = lambda steps: np.mean([s["train_loss"] for s in steps[:10]])  # noqa: E731
+    assert start(continued) < start(fresh)
+    # The form keeps what the parent learned: its rhyme words are still there to write with.
+    ends = trainer.model.form.verse.ends
+    assert set(parent.form.verse.ends) <= set(ends)
+
+
 class Served:
     name = base = "gpt-4o-mini-2024-07-18"
 
@@ -253,7 +269,9 @@ def test_sampling_varies_with_the_draw_and_repeats_with_the_seed(limerick_bot):
     assert one != two and one == again
 
 
-@pytest.mark.xfail(strict=True, reason="the word-frequency prior reads limericks at about 7 nats")
+@pytest.mark.xfail(
+    strict=True, reason="the word-frequency prior reads limericks at about 7.4 nats (target 0.2-5)"
+)
 def test_the_first_training_loss_is_a_pre_trained_models(limerick_bot):
     _, entries = limerick_bot
     train = [

@@ -257,7 +257,7 @@ def test_position_on_the_table(number, expected):
 
 def test_position_refuses_numbers_that_are_not_elements():
     for bad in (0, 119):
-        with pytest.raises(UnknownElement):
+        with pytest.raises(ValueError, match="No element has atomic number"):
             position(bad)
 
 

@@ -171,11 +171,19 @@ def test_events_come_in_the_real_order_with_the_real_messages(client, finished_j
         "total_steps",
     } <= set(steps[0].data)
     assert "full_valid_loss" in steps[23].data and "full_valid_loss" not in steps[22].data
+    # As on the API: events for the checkpoints before the last, when the model is created,
+    # each checkpoint a model of its own; the last step's model is the job's fine-tuned model.
     checkpoints = [m for m in messages if m.startswith("Checkpoint created")]
-    assert checkpoints == [
-        f"Checkpoint created at step {n} with Snapshot ID: {job.fine_tuned_model}:ckpt-step-{n}"
-        for n in (48, 72, 96)
+    stem = job.fine_tuned_model.rsplit(":", 1)[0]
+    assert [m.split(": ", 1)[0] for m in checkpoints] == [
+        f"Checkpoint created at step {n} with Snapshot ID" for n in (48, 72)
     ]
+    names = [m.split(": ", 1)[1] for m in checkpoints]
+    assert [n.rsplit(":", 2)[0] for n in names] == [stem, stem]
+    assert [n.rsplit(":", 1)[1] for n in names] == ["ckpt-step-48", "ckpt-step-72"]
+    assert len({n.rsplit(":", 2)[1] for n in names} | {job.fine_tuned_model}) == 3
+    created = messages.index(f"New fine-tuned model created: {job.fine_tuned_model}")
+    assert messages[created - 2 : created] == checkpoints
     times = [e.created_at for e in events]
     assert times == sorted(times) and job.created_at <= times[0] and times[-1] <= job.finished_at
     assert len({e.id for e in events}) == len(events)
@@ -220,7 +228,8 @@ def test_checkpoints_are_listed_latest_first_and_answer(client, finished_job):
     page = client.fine_tuning.jobs.checkpoints.list(job.id)
     assert [c.step_number for c in page.data] == [96, 72, 48]
     latest = page.data[0]
-    assert latest.fine_tuned_model_checkpoint == f"{job.fine_tuned_model}:ckpt-step-96"
+    assert latest.fine_tuned_model_checkpoint == job.fine_tuned_model
+    assert page.data[1].fine_tuned_model_checkpoint.endswith(":ckpt-step-72")
     assert latest.metrics.full_valid_loss is not None
     answer = client.completions.create(
         model=page.data[-1].fine_tuned_model_checkpoint,
@@ -253,13 +262,15 @@ def test_models_list_base_and_fine_tuned_models(client, finished_job):
     for base in ("babbage-002", "davinci-002", "gpt-4o-mini-2024-07-18", "gpt-4.1-nano-2025-04-14"):
         assert listed[base].owned_by == "system"
     assert listed[job.fine_tuned_model].owned_by == "org-offline-simulator"
-    assert f"{job.fine_tuned_model}:ckpt-step-48" in listed
+    checkpoint = client.fine_tuning.jobs.checkpoints.list(job.id).data[-1]
+    assert checkpoint.fine_tuned_model_checkpoint in listed
     assert client.models.retrieve(job.fine_tuned_model).id == job.fine_tuned_model
 
 
 def test_deleting_a_fine_tuned_model_removes_it(client, finished_job):
     _, job, _, _, _ = finished_job
-    name = f"{job.fine_tuned_model}:ckpt-step-72"
+    name = client.fine_tuning.jobs.checkpoints.list(job.id).data[1].fine_tuned_model_checkpoint
+    assert name.endswith(":ckpt-step-72")
     assert client.models.delete(name).deleted
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve(name)

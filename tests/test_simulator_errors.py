@@ -190,7 +190,7 @@ def test_bad_request_bodies_and_queries_are_400(http, contract):
     refused(response, contract, 400)
     refused(http.get("files", headers=KEY, params={"limit": "ten"}), contract, 400, param="limit")
     refused(http.get("files", headers=KEY, params={"order": "up"}), contract, 400, param="order")
-    chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}], "stream": True}
+    chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}], "stream": "y"}
     refused(http.post("chat/completions", headers=KEY, json=chat), contract, 400, param="stream")
     bad_role = {"model": "gpt-4o-mini", "messages": [{"role": "bot", "content": "x"}]}
     refused(
@@ -395,3 +395,28 @@ def test_an_unreadable_training_file_fails_the_job_with_the_real_cause(server, c
     job, _ = wait_for_job(client, job.id)
     assert job.status == "failed" and job.error.param == "training_file"
     assert "could not be read" in job.error.message and "was deleted" not in job.error.message
+
+
+def test_a_missing_key_and_an_unknown_url_are_worded_as_the_api_words_them(http, contract):
+    error = refused(http.get("models"), contract, 401)
+    assert error["message"].startswith("You didn't provide an API key.")
+    assert (error["type"], error["code"]) == ("invalid_request_error", None)
+    error = refused(http.post("xyz", headers=KEY, json={}), contract, 404)
+    assert error["message"] == "Invalid URL (POST /v1/xyz)"
+    assert (error["type"], error["code"]) == ("invalid_request_error", None)
+
+
+def test_every_answer_carries_a_request_id_and_the_rate_limit_headers(http, server):
+    answers = [http.get("models", headers=KEY), http.get("models"), http.get("nope", headers=KEY)]
+    ids = [a.headers["x-request-id"] for a in answers]
+    assert all(i.startswith("req_") and len(i) == 36 for i in ids) and len(set(ids)) == 3
+    first = answers[0].headers
+    assert int(first["openai-processing-ms"]) >= 0
+    for kind in ("requests", "tokens"):
+        assert int(first[f"x-ratelimit-remaining-{kind}"]) < int(first[f"x-ratelimit-limit-{kind}"])
+        assert first[f"x-ratelimit-reset-{kind}"].endswith("s")
+    remaining = [int(a.headers["x-ratelimit-remaining-requests"]) for a in answers]
+    assert remaining == sorted(remaining, reverse=True)
+    client = openai.OpenAI(base_url=server.base_url, api_key="test-key")
+    assert client.models.with_raw_response.list().request_id.startswith("req_")
+    assert client.models.retrieve("babbage-002")._request_id.startswith("req_")

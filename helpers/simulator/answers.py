@@ -124,9 +124,7 @@ def planned(encoding, scorer: TokenModel, seen, text: str, share: float, top: in
 
 
 def _chance(scorer: TokenModel, token, node, previous, seen) -> float:
-    lam = scorer.context_share
-    spread = lam / max(len(seen), 1)
-    return scorer._chance(token, node, previous, seen, spread, scorer.weight, lam)
+    return scorer._chance(token, node, previous, seen, scorer.weight, scorer.context_share)
 
 
 def pick_label(probabilities: np.ndarray, temperature: float, salt: str, top_p=1.0) -> int:
@@ -153,7 +151,7 @@ def prompt_logprobs(served, trained, tokens: list[int]) -> list[Written]:
     model; the classifier, which models labels and not text, reads them with the prior too)."""
     encoding = encoding_for(served.base)
     scorer = trained.tokens if isinstance(trained, ChatModel) else TokenModel(encoding)
-    chances, _ = scorer.chances(tokens, frozenset())
+    chances, _ = scorer.chances(tokens, {})
     return [
         Written(t, math.log(p), [(t, math.log(p))]) for t, p in zip(tokens, chances, strict=True)
     ]

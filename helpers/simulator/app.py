@@ -17,6 +17,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import time
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +27,7 @@ from starlette.responses import JSONResponse
 
 from helpers.simulator.api import completions, files, jobs, models
 from helpers.simulator.errors import APIError, unauthorized
+from helpers.simulator.headers import ResponseHeaders, processing
 
 log = logging.getLogger("helpers.simulator")
 
@@ -74,12 +76,15 @@ class Gate:
     def __init__(self, app, sim):
         self.app = app
         self.sim = sim
+        self.headers = ResponseHeaders(sim.settings.seed)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"0")
+        send = _with_headers(send, self.headers.arrived(int(length) if length.isdigit() else 0))
         refusal, extra = self.refusal(headers), None
         if refusal is None:
             fault = self.sim.faults.next_fault()
@@ -116,6 +121,21 @@ class Gate:
         if headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
             return self.sim.settings.max_file_bytes + MULTIPART_OVERHEAD_BYTES
         return MAX_JSON_BODY_BYTES
+
+
+def _with_headers(send, extra: list[tuple[bytes, bytes]]):
+    """`send`, adding the API's response headers (and the time taken) to the response's start."""
+    started = time.perf_counter()
+
+    async def send_with_headers(message):
+        if message["type"] == "http.response.start":
+            message = {
+                **message,
+                "headers": [*message.get("headers", []), *extra, processing(started)],
+            }
+        await send(message)
+
+    return send_with_headers
 
 
 def _limited(receive, limit: int):
@@ -208,9 +228,8 @@ async def _api_error(request: Request, exc: APIError) -> JSONResponse:
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    if exc.status_code == 404:
-        message = f"Unknown request URL: {request.method} {request.url.path}."
-        return error_response(APIError(404, message, code="unknown_url"))
+    if exc.status_code == 404:  # worded as the API words it
+        return error_response(APIError(404, f"Invalid URL ({request.method} {request.url.path})"))
     if exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}."
         return error_response(APIError(405, message, code="method_not_allowed"))

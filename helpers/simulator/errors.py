@@ -56,9 +56,12 @@ def conflict(message: str, param: str | None = None, code: str | None = None) ->
 
 
 def unauthorized() -> APIError:
+    """A request without a key, answered as the API answers it (the simulator takes any key)."""
     return APIError(
         401,
-        "No API key was given. Send one in an Authorization header as 'Bearer YOUR_KEY' "
-        "(the offline simulator accepts any non-empty key).",
-        code="missing_api_key",
+        "You didn't provide an API key. You need to provide your API key in an Authorization "
+        "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password "
+        "field (with blank username) if you're accessing the API from your browser and are "
+        "prompted for a username and password. You can obtain an API key from "
+        "https://platform.openai.com/account/api-keys.",
     )

@@ -15,6 +15,7 @@ from helpers.simulator import catalog
 from helpers.simulator.answers import cut, prompt_logprobs, token_bytes, token_text, write
 from helpers.simulator.api import JsonBody, Sim, reply
 from helpers.simulator.api.models import served_model
+from helpers.simulator.api.streaming import chat_chunks, completion_chunks, sse, wants_usage
 from helpers.simulator.errors import invalid, not_found
 from helpers.simulator.stamps import fingerprint, make_id
 from helpers.simulator.training.data import content_text, render_messages
@@ -31,16 +32,25 @@ REQUEST_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 # (Model facts belong in the course's model catalogue; they move there with the other columns.)
 @router.post("/chat/completions")
 def create_chat_completion(sim: Sim, body: JsonBody):
+    usage = wants_usage(body)
+    if _streams(body):
+        answer, streamed = chat_completion(sim, body, keep_tokens=True)
+        return sse(chat_chunks(answer, streamed, usage))
     return reply(chat_completion(sim, body))
 
 
 @router.post("/completions")
 def create_completion(sim: Sim, body: JsonBody):
+    usage = wants_usage(body)
+    if _streams(body):
+        answer, streamed = completion(sim, body, keep_tokens=True)
+        return sse(completion_chunks(answer, streamed, usage))
     return reply(completion(sim, body))
 
 
-def chat_completion(sim, request: dict) -> dict:
-    _no_stream(request)
+def chat_completion(sim, request: dict, keep_tokens: bool = False):
+    """The chat completion for `request`; with `keep_tokens`, also each choice's tokens (their
+    bytes and logprob items) for a stream."""
     served = served_model(sim, request.get("model"))
     if catalog.data_format(served.base) != "chat":
         raise not_found(
@@ -73,7 +83,7 @@ def chat_completion(sim, request: dict) -> dict:
     context = render_messages(messages)
     users = [m for m in messages if m.get("role") == "user"]
     cue = content_text(users[-1].get("content")) if users else context
-    choices, written_total = [], 0
+    choices, written_total, streamed = [], 0, []
     for index in range(n):
         salt = f"{seed if seed is not None else completion_id}:{index}:{served.name}"
         written = write(served, trained, context, cue, temperature, top, salt, top_p)
@@ -82,6 +92,12 @@ def chat_completion(sim, request: dict) -> dict:
         logprobs = None
         if wants_logprobs:
             logprobs = {"content": [_chat_logprob(encoding, w, top) for w in kept], "refusal": None}
+        streamed.append(
+            {
+                "tokens": [encoding.decode_single_token_bytes(w.token) for w in kept],
+                "logprobs": logprobs["content"] if logprobs else None,
+            }
+        )
         choices.append(
             {
                 "index": index,
@@ -95,7 +111,7 @@ def chat_completion(sim, request: dict) -> dict:
                 "finish_reason": finish,
             }
         )
-    return {
+    answer = {
         "id": completion_id,
         "object": "chat.completion",
         "created": created,
@@ -105,10 +121,11 @@ def chat_completion(sim, request: dict) -> dict:
         "service_tier": "default",
         "system_fingerprint": fingerprint(sim.settings.seed),
     }
+    return (answer, streamed) if keep_tokens else answer
 
 
-def completion(sim, request: dict) -> dict:
-    _no_stream(request)
+def completion(sim, request: dict, keep_tokens: bool = False):
+    """The legacy completion for `request` (and, with `keep_tokens`, its tokens for a stream)."""
     served = served_model(sim, request.get("model"))
     if catalog.data_format(served.base) != "completion":
         raise not_found(
@@ -135,7 +152,7 @@ def completion(sim, request: dict) -> dict:
         _check_context(served, len(prompt_ids), limit, chat=False)
     trained = _trained(sim, served)
     completion_id, created = _stamp(sim, "cmpl", served)
-    choices, written_total = [], 0
+    choices, written_total, streamed = [], 0, []
     prompt_tokens = sum(len(prompt_ids) for prompt_ids in encoded)
     for p, (prompt, prompt_ids) in enumerate(zip(prompts, encoded, strict=True)):
         for j in range(n):
@@ -149,6 +166,12 @@ def completion(sim, request: dict) -> dict:
             if top is not None:
                 start = 0 if echo else len(prompt)
                 logprobs = _legacy_logprobs(encoding, shown, top, start)
+            streamed.append(
+                {
+                    "tokens": [encoding.decode_single_token_bytes(w.token) for w in shown],
+                    "logprobs": _per_token(logprobs) if logprobs else None,
+                }
+            )
             choices.append(
                 {
                     "text": prompt + text if echo else text,
@@ -157,7 +180,7 @@ def completion(sim, request: dict) -> dict:
                     "finish_reason": finish,
                 }
             )
-    return {
+    answer = {
         "id": completion_id,
         "object": "text_completion",
         "created": created,
@@ -166,6 +189,7 @@ def completion(sim, request: dict) -> dict:
         "usage": _usage(prompt_tokens, written_total),
         "system_fingerprint": fingerprint(sim.settings.seed),
     }
+    return (answer, streamed) if keep_tokens else answer
 
 
 # -- shaping the answer --------------------------------------------------------------------
@@ -198,6 +222,14 @@ def _legacy_logprobs(encoding, shown: list, top: int, start: int) -> dict:
         ],
         "text_offset": offsets,
     }
+
+
+def _per_token(logprobs: dict) -> list[dict]:
+    """A legacy logprobs object cut into one object per token, as stream chunks carry them."""
+    return [
+        {key: [values[i]] for key, values in logprobs.items()}
+        for i in range(len(logprobs["tokens"]))
+    ]
 
 
 def _usage(prompt_tokens: int, completion_tokens: int) -> dict:
@@ -234,13 +266,11 @@ def _trained(sim, served):
 # -- checks of the request -----------------------------------------------------------------
 
 
-def _no_stream(request) -> None:
-    if not isinstance(request, dict):
-        raise invalid("The request body must be a JSON object.")
-    if request.get("stream"):
-        raise invalid(
-            "Streaming is not simulated: send the request with stream false.", param="stream"
-        )
+def _streams(request: dict) -> bool:
+    stream = request.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise invalid(f"stream must be true or false, not {stream!r}.", param="stream")
+    return bool(stream)
 
 
 def _check_context(served, prompt_tokens: int, answer_tokens: int | None, chat: bool) -> None:

@@ -34,7 +34,10 @@ COUNT_SCALE = 0.3  # counts a token adds per unit of learning rate: one pass doe
 HALF_WEIGHT = 60.0  # learning-rate-weighted examples after which the learned part weighs half
 BACKOFF = 2.0  # how much a bigram row trusts the unigram before it has counts
 UNIGRAM_BACKOFF = 200.0  # how much the learned unigram trusts the prior
-PRIOR_CONTEXT_SHARE = 0.1  # the pre-trained model's habit of repeating what it reads
+PRIOR_CONTEXT_SHARE = 0.2  # the pre-trained model's habit of repeating what it reads
+# How strongly a pre-trained model copies from each part of what it reads: the question and the
+# facts of its subject far more than the rest of the conversation (the system message, say).
+COPY_WEIGHTS = {"question": 3.0, "subject": 2.0, "conversation": 1.0}
 START = -1
 
 
@@ -42,16 +45,24 @@ def _encode(encoding, text: str) -> list[int]:
     return encoding.encode(text, disallowed_special=())
 
 
-def context_tokens(encoding, context: str, cue: str) -> frozenset[int]:
-    """The tokens a model has in view: the conversation and the facts of its subject."""
-    found = set(_encode(encoding, context))
+def context_tokens(encoding, context: str, cue: str) -> dict[int, float]:
+    """The tokens a model has in view (the conversation, the question, the facts it knows about
+    the question's subject), each with its share of the model's copying (the shares add to 1)."""
+    weights: dict[int, float] = {}
+
+    def add(tokens, part):
+        for token in set(tokens):
+            weights[token] = max(weights.get(token, 0.0), COPY_WEIGHTS[part])
+
+    add(_encode(encoding, context), "conversation")
     element = knowledge.subject(cue)
     if element is not None:
         for value in element.facts().values():
-            found.update(_encode(encoding, f" {value}"))
-            found.update(_encode(encoding, value))
-        found.update(_encode(encoding, element.describe()))
-    return frozenset(found)
+            add(_encode(encoding, f" {value}") + _encode(encoding, value), "subject")
+        add(_encode(encoding, element.describe()), "subject")
+    add(_encode(encoding, cue) + _encode(encoding, f" {cue}"), "question")
+    total = sum(weights.values()) or 1.0
+    return {token: weight / total for token, weight in weights.items()}
 
 
 class TokenModel:
@@ -76,17 +87,16 @@ class TokenModel:
         measured = (hits + 1) / (seen + 10)
         return (1 - self.weight) * PRIOR_CONTEXT_SHARE + self.weight * measured
 
-    def chances(self, tokens: list[int], seen: frozenset[int]) -> tuple[np.ndarray, np.ndarray]:
+    def chances(self, tokens: list[int], seen: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
         """Each token's probability, and whether the model ranks it first."""
         w, lam = self.weight, self.context_share
-        spread = lam / max(len(seen), 1)
         out, first = np.empty(len(tokens)), np.zeros(len(tokens), bool)
         node, previous = (), START
         for i, token in enumerate(tokens):
-            out[i] = self._chance(token, node, previous, seen, spread, w, lam)
+            out[i] = self._chance(token, node, previous, seen, w, lam)
             first[i] = out[i] >= max(
                 (
-                    self._chance(t, node, previous, seen, spread, w, lam)
+                    self._chance(t, node, previous, seen, w, lam)
                     for t in self._rivals(node, previous)
                     if t != token
                 ),
@@ -103,7 +113,7 @@ class TokenModel:
             best.append(max(row, key=row.get))
         return best
 
-    def _chance(self, token, node, previous, seen, spread, w, lam) -> float:
+    def _chance(self, token, node, previous, seen, w, lam) -> float:
         base = self.prior.probability(node, token)
         unigram = (self.unigrams.get(token, 0) + UNIGRAM_BACKOFF * base) / (
             self.total + UNIGRAM_BACKOFF
@@ -111,23 +121,21 @@ class TokenModel:
         row = self.bigrams.get(previous)
         count = row.get(token, 0) if row else 0
         bigram = (count + BACKOFF * unigram) / (self.row_totals.get(previous, 0) + BACKOFF)
-        return (spread if token in seen else 0.0) + (1 - lam) * ((1 - w) * base + w * bigram)
+        return lam * seen.get(token, 0.0) + (1 - lam) * ((1 - w) * base + w * bigram)
 
-    def distribution(self, node, previous, seen: frozenset[int], top: int):
+    def distribution(self, node, previous, seen: dict[int, float], top: int):
         """The `top` likeliest tokens at this point, with their probabilities."""
         w, lam = self.weight, self.context_share
-        spread = lam / max(len(seen), 1)
         options = {t for t, _ in self.prior.likeliest(node, top)}
+        options.update(sorted(seen, key=lambda t: (-seen[t], t))[:top])
         row = self.bigrams.get(previous)
         if row:
             options.update(t for t, _ in row.most_common(top))
-        scored = [
-            (self._chance(t, node, previous, seen, spread, w, lam), t) for t in sorted(options)
-        ]
+        scored = [(self._chance(t, node, previous, seen, w, lam), t) for t in sorted(options)]
         scored.sort(key=lambda p: (-p[0], p[1]))
         return [(t, p) for p, t in scored[:top]]
 
-    def learn(self, sequences: list[list[int]], seens: list[frozenset], rate: float) -> None:
+    def learn(self, sequences: list[list[int]], seens: list[dict], rate: float) -> None:
         exposure, rate = rate, rate * COUNT_SCALE
         for tokens, seen in zip(sequences, seens, strict=True):
             previous = START
@@ -233,5 +241,7 @@ class ChatTrainer:
                 form = self.parent.form
             else:
                 form = Form.fit(pairs or [(e.cue, e.answer) for e in self.examples[:1]])
+                if self.parent is not None:  # continued fine-tuning builds on what it learned
+                    form = form.merged(self.parent.form)
             self._form = (len(self.seen), form)
         return ChatModel(self._form[1], self.tokens.copy(self.encoding))

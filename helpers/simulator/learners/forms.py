@@ -25,6 +25,7 @@ and cut to the `top_p` nucleus, with a random stream that the caller seeds.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from collections import Counter
@@ -478,6 +479,27 @@ class Form:
             meta["verse"] = Verse.fit(marked, facts).state()
         return cls(meta)
 
+    def merged(self, parent: Form) -> Form:
+        """This form (fitted on a continued job's data) with what `parent` learned before: the
+        counts of both add up when both learned the same kind of form; otherwise the new data's
+        form stands, as a new task overrides an old one."""
+        if parent.kind != self.kind or self.kind == "extraction":
+            return self
+        meta = json.loads(json.dumps(self.meta))
+        if self.kind == "template":
+            meta["templates"] = _added(parent.templates, self.templates)
+        else:
+            old, new = parent.meta["verse"], meta["verse"]
+            new["ends"] = _added(old["ends"], new["ends"])
+            new["backward"] = {
+                k: _added(old["backward"].get(k, {}), new["backward"].get(k, {}))
+                for k in set(old["backward"]) | set(new["backward"])
+            }
+            if len(old["openings"]) == len(new["openings"]):
+                for part in ("openings", "closings"):
+                    new[part] = [_added(a, b) for a, b in zip(old[part], new[part], strict=True)]
+        return Form(meta)
+
     def write(self, question: str, chooser: Chooser) -> tuple[str, float]:
         """A new answer to `question`, and how sure the form is of it (0-1)."""
         if self.kind == "extraction":
@@ -506,6 +528,10 @@ class Form:
 
     def state(self) -> dict:
         return self.meta
+
+
+def _added(a: dict, b: dict) -> dict:
+    return {k: a.get(k, 0) + b.get(k, 0) for k in sorted(set(a) | set(b))}
 
 
 def _copied_share(question: str, answer: str) -> float:

@@ -68,7 +68,10 @@ def number_words_pattern() -> re.Pattern:
 
 
 def position(number: int) -> tuple[int | None, int, str]:
-    """(group, period, block) of an atomic number on IUPAC's 18-column table."""
+    """(group, period, block) of an atomic number on IUPAC's 18-column table (the one home of
+    this rule: the course's limerick checks use it too)."""
+    if not 1 <= number <= PERIOD_ENDS[-1]:
+        raise ValueError(f"No element has atomic number {number}.")
     period = next(p for p, end in enumerate(PERIOD_ENDS, start=1) if number <= end)
     offset = number - (PERIOD_ENDS[period - 2] + 1 if period > 1 else 1)
     if period == 1:

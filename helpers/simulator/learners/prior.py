@@ -10,8 +10,10 @@ inside a word, continue) with it:
 
     P(token | word so far) = P(continue with token) + P(word ends here) * P(next word starts so)
 
-A little of every token (`FLOOR`) keeps any text possible. The model is built once per process
-and tokenizer, the first time it is needed (about a second).
+Inside a word, a share (`UNLISTED`) goes to words the list does not hold: their next token is
+drawn from how listed words continue after their first token (so " light" + "est" is unlikely,
+not impossible). A little of every token (`FLOOR`) keeps any text possible. The model is built
+once per process and tokenizer, the first time it is needed (about a second).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ import numpy as np
 N_WORDS = 20_000
 N_CAPITALISED = 5_000  # the commonest words are also written capitalised
 FLOOR = 0.01  # share of probability spread evenly over the whole vocabulary
+# Inside a word, the share kept for words the list does not hold ("lightest", "fuses"): their
+# next token is drawn from how listed words go on after their first token.
+UNLISTED = 0.05
 # How the commonest word forms are written (shares of a word's frequency).
 FORMS = ((" {}", 0.78), (" {}", 0.12), ("{}", 0.10))  # lower, Capitalised after a space, line start
 # Punctuation and line breaks per word of English prose.
@@ -74,6 +79,13 @@ class LanguagePrior:
                 node = (*node, token)
             self.ends[node] = self.ends.get(node, 0.0) + mass
             self.mass.setdefault(node, 0.0)
+        inner: dict[int, float] = {}
+        for node, row in self.children.items():
+            if node:
+                for token, mass in row.items():
+                    inner[token] = inner.get(token, 0.0) + mass
+        inner_total = sum(inner.values())
+        self.inner = {t: m / inner_total for t, m in inner.items()}
         total = self.mass[()]
         self.starts = {t: m / total for t, m in self.children[()].items()}
         ranked = sorted(self.starts.items(), key=lambda p: (-p[1], p[0]))
@@ -99,6 +111,8 @@ class LanguagePrior:
     def probability(self, node: tuple, token: int) -> float:
         end, continues = self._inside(node)
         chance = continues.get(token, 0.0) + end * self.starts.get(token, 0.0)
+        if node:
+            chance = (1 - UNLISTED) * chance + UNLISTED * self.inner.get(token, 0.0)
         return (1 - FLOOR) * chance + self.uniform
 
     def step(self, node: tuple, token: int) -> tuple:

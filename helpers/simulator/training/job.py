@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from helpers.simulator import catalog
 from helpers.simulator.errors import not_found
-from helpers.simulator.stamps import derived_id
+from helpers.simulator.stamps import derived_id, model_code
 from helpers.simulator.store import Store
 from helpers.simulator.training.outputs import results_content
-from helpers.simulator.training.session import STEP_SECONDS, TOKENS_PER_SECOND
+from helpers.simulator.training.session import STEP_SECONDS, TOKENS_PER_SECOND, checkpoint_steps
 
 ACTIVE = ("validating_files", "queued", "running", "paused")
 # Simulated durations, in seconds.
@@ -122,8 +122,18 @@ def started(sim, db, job: dict, work: JobWork, wall_per_step: float) -> None:
     job["estimated_finish"] = estimate(sim, work, wall_per_step)
 
 
+def checkpoint_name(job: dict, work: JobWork, step: int) -> str:
+    """A checkpoint's model: its own code, as on the API (`ft:...:9uJPavaa:ckpt-step-100`); the
+    last step's checkpoint is the job's fine-tuned model itself."""
+    if step == work.total_steps:
+        return work.model_name
+    stem, code = work.model_name.rsplit(":", 1)[0], model_code(f"{job['id']}:step-{step}")
+    return f"{stem}:{code}:ckpt-step-{step}"
+
+
 def step_done(sim, db, job: dict, work: JobWork, result, total: int) -> None:
-    """A step's metrics event, and at a checkpoint the checkpoint, its model and its event."""
+    """A step's metrics event, and at a checkpoint the checkpoint and its model (their events
+    come when the job succeeds, as on the API; the last step's model is the job's own)."""
     store = sim.store
     work.sim_fraction += result.seconds
     whole = int(work.sim_fraction)
@@ -136,7 +146,7 @@ def step_done(sim, db, job: dict, work: JobWork, result, total: int) -> None:
     add_event(db, job, work, message, now, type_="metrics", data=metrics)
     if not result.checkpoint:
         return
-    name = f"{work.model_name}:ckpt-step-{result.step}"
+    name = checkpoint_name(job, work, result.step)
     store.add_checkpoint(
         db,
         {
@@ -149,10 +159,9 @@ def step_done(sim, db, job: dict, work: JobWork, result, total: int) -> None:
             "step_number": result.step,
         },
     )
-    model = catalog.model_object(name, now, catalog.ORGANIZATION_ID)
-    store.add_model(db, model, job["id"], result.step)
-    message = f"Checkpoint created at step {result.step} with Snapshot ID: {name}"
-    add_event(db, job, work, message, now)
+    if result.step < total:  # the last step's model is added when the job succeeds
+        model = catalog.model_object(name, now, catalog.ORGANIZATION_ID)
+        store.add_model(db, model, job["id"], result.step)
 
 
 def succeeded(sim, db, job: dict, work: JobWork) -> None:
@@ -160,6 +169,10 @@ def succeeded(sim, db, job: dict, work: JobWork) -> None:
     name, total = work.model_name, work.total_steps
     work.sim += FINISHING_SECONDS
     created = stamp(sim, work)
+    epochs = job["hyperparameters"]["n_epochs"]
+    for step in checkpoint_steps(total // epochs, epochs)[:-1]:
+        message = f"Checkpoint created at step {step} with Snapshot ID: "
+        add_event(db, job, work, message + checkpoint_name(job, work, step), created)
     model = catalog.model_object(name, created, catalog.ORGANIZATION_ID)
     store.add_model(db, model, job["id"], total)
     add_event(db, job, work, f"New fine-tuned model created: {name}", created)

@@ -98,6 +98,13 @@ def plan_steps(n_examples: int, hyperparameters: dict) -> tuple[int, int]:
     return per_epoch, per_epoch * hyperparameters["n_epochs"]
 
 
+def checkpoint_steps(per_epoch: int, epochs: int) -> list[int]:
+    """The steps whose model is kept: the ends of the last three epochs (the last is the job's
+    fine-tuned model itself)."""
+    first = max(1, epochs - CHECKPOINTED_EPOCHS + 1)
+    return [per_epoch * epoch for epoch in range(first, epochs + 1)]
+
+
 class TrainingSession:
     def __init__(
         self,
@@ -136,8 +143,7 @@ class TrainingSession:
         return np.arange(start, start + self.batch_size) % len(self.valid)
 
     def is_checkpoint(self, step: int) -> bool:
-        epoch, position = divmod(step, self.per_epoch)
-        return position == 0 and epoch > self.epochs - CHECKPOINTED_EPOCHS
+        return step in checkpoint_steps(self.per_epoch, self.epochs)
 
     def seconds(self, batch: np.ndarray) -> float:
         return STEP_SECONDS + sum(self.train[i].tokens for i in batch) / TOKENS_PER_SECOND
