@@ -22,9 +22,14 @@ class DataUnavailable(CourseError):
 
 def load_sports_posts(subset: str = "train"):
     """The baseball and hockey posts of one subset ("train": 1197 posts, "test": 796)."""
+    return load_posts(CATEGORIES, subset)
+
+
+def load_posts(categories: list[str], subset: str = "train"):
+    """The posts of some newsgroups, shuffled the course's one way (random_state=42)."""
     try:
         return fetch_20newsgroups(
-            subset=subset, shuffle=True, random_state=42, categories=CATEGORIES
+            subset=subset, shuffle=True, random_state=42, categories=categories
         )
     except OSError as exc:  # URLError, timeouts and unreadable caches are all OSErrors
         where = os.environ.get("SCIKIT_LEARN_DATA") or "~/scikit_learn_data"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.simulator.learners.fact_reading import fact_reader, fact_words
 from helpers.simulator.learners.labels import LabelTokens
+from helpers.simulator.learners.slots import Reader
 from helpers.simulator.learners.text_features import TfidfFeatures, words
 
 # Adam's step size for a learning-rate multiplier of 1.
@@ -33,8 +35,9 @@ class LabelModel:
 
     kind = "classifier"
 
-    def __init__(self, features: TfidfFeatures, tokens: LabelTokens, weights, bias):
+    def __init__(self, features: TfidfFeatures, tokens: LabelTokens, weights, bias, reader=None):
         self.features = features
+        self.reader = reader  # reads texts about elements against the base model's facts
         self.tokens = tokens
         self.weights = weights
         self.bias = bias
@@ -43,19 +46,26 @@ class LabelModel:
         logits = np.array([weights @ self.weights[columns] for columns, weights in rows])
         return softmax(logits.reshape(len(rows), -1) + self.bias)
 
+    def read(self, context: str) -> list[str]:
+        return words(context) + fact_words(context, self.reader)
+
     def probabilities(self, context: str) -> np.ndarray:
-        return self.probabilities_of(self.features.rows([context]))[0]
+        return self.probabilities_of(self.features.rows_of_words([self.read(context)]))[0]
 
     def state(self) -> tuple[dict, dict]:
         meta, arrays = self.features.state()
         meta = {"kind": self.kind, "labels": self.tokens.labels, "features": meta}
+        if self.reader is not None:
+            meta["fact_cues"] = self.reader.state()
         return meta, {**arrays, "weights": self.weights.copy(), "bias": self.bias.copy()}
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict, encoding) -> LabelModel:
         features = TfidfFeatures.from_state(meta["features"], arrays)
         tokens = LabelTokens(meta["labels"], encoding)
-        return cls(features, tokens, np.asarray(arrays["weights"]), np.asarray(arrays["bias"]))
+        reader = Reader(meta["fact_cues"]) if "fact_cues" in meta else None
+        weights, bias = np.asarray(arrays["weights"]), np.asarray(arrays["bias"])
+        return cls(features, tokens, weights, bias, reader)
 
 
 class ClassifierTrainer:
@@ -66,7 +76,10 @@ class ClassifierTrainer:
     """
 
     def __init__(self, train, valid, encoding, hyperparameters: dict, parent=None):
-        texts = [words(e.context) for e in train]
+        reader = fact_reader([e.context for e in train])
+        if isinstance(parent, LabelModel) and parent.reader is not None:
+            reader = parent.reader
+        texts = [words(e.context) + fact_words(e.context, reader) for e in train]
         min_df = 2 if len(train) >= MIN_DF_FROM else 1
         features = TfidfFeatures.fit_words(texts, min_df=min_df, max_words=MAX_WORDS)
         labels = sorted({e.answer for e in train})
@@ -75,7 +88,7 @@ class ClassifierTrainer:
             labels = parent.tokens.labels + [a for a in labels if a not in parent.tokens.labels]
         tokens = LabelTokens(labels, encoding)
         shape = (features.size, len(labels))
-        self.model = LabelModel(features, tokens, np.zeros(shape), np.zeros(len(labels)))
+        self.model = LabelModel(features, tokens, np.zeros(shape), np.zeros(len(labels)), reader)
         if isinstance(parent, LabelModel):
             known, count = parent.weights.shape
             self.model.weights[:known, :count] = parent.weights
@@ -83,7 +96,7 @@ class ClassifierTrainer:
         self.rows = features.rows_of_words(texts)
         self.targets = np.array([labels.index(e.answer) for e in train])
         self.answers = [e.answer for e in train]
-        self.valid_rows = features.rows([e.context for e in valid])
+        self.valid_rows = features.rows_of_words([self.model.read(e.context) for e in valid])
         self.valid_answers = [e.answer for e in valid]
         self.rate = BASE_STEP * hyperparameters["learning_rate_multiplier"]
         self.moment1 = np.zeros(shape)

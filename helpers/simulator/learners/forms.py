@@ -33,6 +33,7 @@ from collections import Counter
 import numpy as np
 
 from helpers.simulator.learners import knowledge, pronunciation
+from helpers.simulator.learners.fact_reading import names_element
 from helpers.simulator.learners.slots import NUMBER, OTHER, SLOT, Reader, fill, tokens
 
 START, END = "<s>", "</s>"
@@ -97,6 +98,8 @@ def _features(words: list[str], i: int) -> list[str]:
         f"ps={_shape(at(i - 1))}",
         f"ns={_shape(at(i + 1))}",
         f"pp={at(i - 2).lower()}",
+        # The base model knows element names: an extraction can learn to pick them out.
+        f"k={names_element(at(i))}",
     ]
 
 
@@ -468,7 +471,10 @@ class Form:
         copied = [_copied_share(q, a) for q, a in pairs]
         templates = Counter(m for m in marked if not any(f in m for f in FORBIDDEN))
         top = templates.most_common(1)
-        if float(np.mean(copied)) >= EXTRACTION_SHARE and not required:
+        # Answers that only copy words of their questions are an extraction, even when what
+        # they copy is a fact of the subject (a list of the elements a text names, say).
+        copies_only = float(np.min(copied)) >= 1.0
+        if float(np.mean(copied)) >= EXTRACTION_SHARE and (not required or copies_only):
             meta["kind"] = "extraction"
             meta["extractor"] = Extractor.fit(pairs).state()
         elif top and top[0][1] >= max(2, TEMPLATE_SHARE * len(pairs)):

@@ -17,6 +17,7 @@ from helpers.simulator import catalog
 from helpers.simulator.errors import not_found
 from helpers.simulator.stamps import derived_id, model_code
 from helpers.simulator.store import Store
+from helpers.simulator.training import wandb_run
 from helpers.simulator.training.outputs import results_content
 from helpers.simulator.training.session import STEP_SECONDS, TOKENS_PER_SECOND, checkpoint_steps
 
@@ -190,6 +191,7 @@ def succeeded(sim, db, job: dict, work: JobWork) -> None:
         result_files=[results_id],
     )
     add_event(db, job, work, "The job has successfully completed", finished)
+    wandb_run.write_offline_runs(job, store.metrics_of(db, job["id"]))
 
 
 def failed(sim, db, job: dict, work: JobWork, code: str, message: str, param: str | None):
