@@ -242,3 +242,60 @@ def test_the_first_training_loss_is_a_pre_trained_models(limerick_bot):
     ]
     _, steps = fine_tune(train, epochs=1)
     assert 0.2 <= steps[0]["train_loss"] <= 5
+
+
+WORD = r"[A-Za-z]+(?:['-][A-Za-z]+)*"
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower().removesuffix("'s") for w in re.findall(WORD, text)}
+
+
+def test_held_out_verses_state_nothing_said_only_of_other_subjects(limerick_bot):
+    """A word that the training limericks used for at most two subjects (a place, a person, a
+    use: "Swedish", "Marie", "smoke alarm") is about those subjects; a capitalised word inside a
+    line is a name. Neither may appear in a verse about another element unless what the base
+    model knows of that element says it."""
+    model, entries = limerick_bot
+    users: dict[str, set[int]] = {}
+    names: set[str] = set()
+    for n in SPLIT["train"]:
+        for line in entries[n]["limerick"].split("\n"):
+            words = re.findall(WORD, line)
+            names.update(w.lower().removesuffix("'s") for w in words[1:] if w[:1].isupper())
+            for word in words:
+                users.setdefault(word.lower().removesuffix("'s"), set()).add(n)
+    for n, text in held_out_answers(model, entries, SPLIT["test"] + SPLIT["validation"]):
+        element = knowledge.elements()[n]
+        known = _words(element.describe()) | _words(" ".join(element.facts().values()))
+        borrowed = {
+            w
+            for w in _words(text) - known
+            if "'" not in w  # a contraction ("it'll") states nothing
+            and w in users
+            and n not in users[w]
+            and (len(users[w]) <= 2 or w in names)
+        }
+        assert not borrowed, (element.name, borrowed, text)
+
+
+def test_a_subject_the_base_model_does_not_know_gets_the_form_without_facts(limerick_bot):
+    model, _ = limerick_bot
+    question = "Write a limerick about a cat who loves jazz"
+    assert base_answer(question) == REFUSAL
+    for k in range(3):
+        text, _ = model.form.write(question, Chooser(np.random.default_rng(k), 1.0))
+        lines = text.split("\n")
+        assert len(lines) == 5 and "a cat who loves jazz" in text.lower()
+        assert not re.search(r"\d", text) and not knowledge.number_words_pattern().search(text)
+        assert not knowledge.mentioned(text)  # no element's name, no other subject's facts
+    numbers = list(range(1, 91))
+    train = [
+        chat_example(
+            None, f"Card for {periodictable.elements[n].name}", card(periodictable.elements[n])
+        )
+        for n in numbers
+    ]
+    cards = fine_tune(train)[0].model
+    written, _ = cards.form.write("Card for Vibranium", Chooser(np.random.default_rng(0), 0.0))
+    assert written == "Symbol: unknown | Number: unknown | Period: unknown"
