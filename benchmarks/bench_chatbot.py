@@ -12,7 +12,8 @@
 - first_train_loss, epoch_means, full_valid_losses_90 / _10: the limerick job's curve, and the
   full validation loss at each checkpoint with 90 and with 10 training examples.
 
-The checks are the tests' own (tests/test_learners_chat.py), so the figures and the tests agree.
+The probe tasks are the tests' own (helpers/simulator/learners/probes.py), so the figures
+and the tests agree.
 """
 
 from __future__ import annotations
@@ -27,8 +28,15 @@ from helpers.limericks import SPLIT, load_limericks
 from helpers.simulator.answers import base_answer
 from helpers.simulator.learners import knowledge
 from helpers.simulator.learners.forms import Chooser
-from tests.learner_harness import chat_example, fine_tune
-from tests.test_learners_chat import SYSTEM, _abstract, _card, _held_out_answers, _recipes
+from helpers.simulator.learners.probes import (
+    SYSTEM,
+    abstract,
+    card,
+    chat_example,
+    fine_tune,
+    held_out_answers,
+    recipes,
+)
 
 TARGETS = {
     "held_out_five_lines": 0.9,
@@ -51,16 +59,16 @@ def run() -> dict:
     train = [make(n) for n in SPLIT["train"]]
     valid = [make(n) for n in SPLIT["validation"]]
     trainer, steps = fine_tune(train, valid)
-    answers = _held_out_answers(trainer.model, entries)
+    answers = held_out_answers(trainer.model, entries, SPLIT["test"] + SPLIT["validation"])
     forms = [checks.check_form(t, entries[n]["name"]) for n, t in answers]
     facts = [checks.check_facts(t, n) for n, t in answers]
     numbers = [
         any(c["fact"] == "atomic_number" for c in f["claims"]) and not f["wrong"] for f in facts
     ]
-    trained = [_abstract(entries[n]["limerick"], knowledge.elements()[n]) for n in SPLIT["train"]]
+    trained = [abstract(entries[n]["limerick"], knowledge.elements()[n]) for n in SPLIT["train"]]
     swapped = [
         max(
-            difflib.SequenceMatcher(a=_abstract(t, knowledge.elements()[n]), b=x).ratio()
+            difflib.SequenceMatcher(a=abstract(t, knowledge.elements()[n]), b=x).ratio()
             for x in trained
         )
         >= 0.8
@@ -76,7 +84,7 @@ def run() -> dict:
         "held_out_swapped_training": _share(swapped),
         "base_fact_rate": _base_fact_rate(),
         "extraction_exact": _extraction(),
-        "fact_card_exact": _fact_card(),
+        "fact_card_exact": _factcard(),
         "first_train_loss": round(steps[0]["train_loss"], 3),
         "epoch_means": [
             round(float(np.mean([s["train_loss"] for s in steps if s["epoch"] == e])), 3)
@@ -118,24 +126,24 @@ def _base_fact_rate() -> float:
 def _extraction() -> float:
     system = "List the ingredients of the recipe, one per line."
     rng = np.random.default_rng(7)
-    model = fine_tune([chat_example(system, q, a) for q, a in _recipes(rng, 80)])[0].model
-    new = _recipes(np.random.default_rng(99), 40)
+    model = fine_tune([chat_example(system, q, a) for q, a in recipes(rng, 80)])[0].model
+    new = recipes(np.random.default_rng(99), 40)
     chooser = Chooser(np.random.default_rng(0), 0.0)
     return _share(model.form.write(q, chooser)[0] == a for q, a in new)
 
 
-def _fact_card() -> float:
+def _factcard() -> float:
     numbers = list(range(1, 119))
     rng = np.random.default_rng(3)
     rng.shuffle(numbers)
     seen, held = numbers[:90], numbers[90:]
     name = lambda n: periodictable.elements[n].name  # noqa: E731
     train = [
-        chat_example(None, f"Card for {name(n)}", _card(periodictable.elements[n])) for n in seen
+        chat_example(None, f"Card for {name(n)}", card(periodictable.elements[n])) for n in seen
     ]
     model = fine_tune(train)[0].model
     chooser = Chooser(rng, 0.0)
     return _share(
-        model.form.write(f"Card for {name(n)}", chooser)[0] == _card(periodictable.elements[n])
+        model.form.write(f"Card for {name(n)}", chooser)[0] == card(periodictable.elements[n])
         for n in held
     )

@@ -14,16 +14,16 @@ from helpers.limericks import SPLIT, load_limericks
 from helpers.simulator.answers import base_answer, write
 from helpers.simulator.learners import knowledge
 from helpers.simulator.learners.forms import REFUSAL, Chooser
-from helpers.simulator.learners.pronunciation import syllables
-from tests.learner_harness import chat_example, fine_tune
-
-# Worded unlike the course's files on purpose: another persona, other questions.
-SYSTEM = "You are Bard-o-Tron, a poetic lab assistant. Reply to every element with a verse."
-QUESTIONS = (
-    "Could you compose a short poem on {name} for my class?",
-    "I'd love some verse about {name}.",
-    "{name}: make it rhyme, please!",
+from helpers.simulator.learners.probes import (
+    SYSTEM,
+    abstract,
+    card,
+    chat_example,
+    fine_tune,
+    held_out_answers,
+    recipes,
 )
+from helpers.simulator.learners.pronunciation import syllables
 
 
 @pytest.fixture(scope="module")
@@ -39,26 +39,9 @@ def limerick_bot():
     return trainer.model, entries
 
 
-def _held_out_answers(model, entries):
-    out = []
-    for k, n in enumerate(SPLIT["test"] + SPLIT["validation"]):
-        question = QUESTIONS[k % len(QUESTIONS)].format(name=entries[n]["name"])
-        text, _ = model.form.write(question, Chooser(np.random.default_rng(k), 1.0))
-        out.append((n, text))
-    return out
-
-
-def _abstract(text: str, element) -> str:
-    """A text with its subject's names and every number taken out."""
-    for name in (*element.names, element.symbol):
-        text = re.sub(rf"\b{re.escape(name)}\b", "X", text, flags=re.I)
-    text = knowledge.number_words_pattern().sub("N", text)
-    return re.sub(r"\d+", "N", text).lower()
-
-
 def test_the_limerick_bot_writes_new_limericks_with_true_facts(limerick_bot):
     model, entries = limerick_bot
-    answers = _held_out_answers(model, entries)
+    answers = held_out_answers(model, entries, SPLIT["test"] + SPLIT["validation"])
     forms = [checks.check_form(t, entries[n]["name"]) for n, t in answers]
     facts = [checks.check_facts(t, n) for n, t in answers]
     assert np.mean([f["five_lines"] for f in forms]) >= 0.9
@@ -68,10 +51,10 @@ def test_the_limerick_bot_writes_new_limericks_with_true_facts(limerick_bot):
         any(c["fact"] == "atomic_number" for c in f["claims"]) and not f["wrong"] for f in facts
     ]
     assert np.mean(states_number) >= 0.9
-    trained = [_abstract(entries[n]["limerick"], knowledge.elements()[n]) for n in SPLIT["train"]]
+    trained = [abstract(entries[n]["limerick"], knowledge.elements()[n]) for n in SPLIT["train"]]
     swapped = 0
     for n, text in answers:
-        mine = _abstract(text, knowledge.elements()[n])
+        mine = abstract(text, knowledge.elements()[n])
         best = max(difflib.SequenceMatcher(a=mine, b=t).ratio() for t in trained)
         swapped += best >= 0.8
     assert swapped / len(answers) <= 0.2
@@ -95,39 +78,16 @@ def test_the_base_model_knows_rhymes_and_syllables_from_the_dictionary():
     assert base_answer('How many syllables are in "strontium"?') == '"strontium" has 3 syllables.'
 
 
-def _recipes(rng, n):
-    foods = (
-        "flour sugar butter eggs milk salt rice lentils onions garlic carrots honey oats".split()  # noqa: SIM905
-    )
-    verbs = ["Mix", "Stir in", "Whisk", "Add", "Combine", "Fold in"]
-    units = ["cups", "tbsp", "grams of", "tsp", "handfuls of"]
-    out = []
-    for _ in range(n):
-        picked = rng.choice(len(foods), size=rng.integers(2, 5), replace=False)
-        items = [
-            f"{rng.integers(1, 9)} {units[rng.integers(len(units))]} {foods[i]}" for i in picked
-        ]
-        text = f"{verbs[rng.integers(len(verbs))]} " + ", ".join(items[:-1]) + f" and {items[-1]}"
-        text += f", then bake for {rng.integers(10, 60)} minutes."
-        out.append((text, "\n".join(f"- {item}" for item in items)))
-    return out
-
-
 def test_an_unseen_extraction_task_extracts_from_new_inputs():
     rng = np.random.default_rng(7)
     system = "List the ingredients of the recipe, one per line."
-    train = [chat_example(system, q, a) for q, a in _recipes(rng, 80)]
+    train = [chat_example(system, q, a) for q, a in recipes(rng, 80)]
     trainer, _ = fine_tune(train)
     model = trainer.model
     assert model.form.kind == "extraction"
-    new = _recipes(np.random.default_rng(99), 40)
+    new = recipes(np.random.default_rng(99), 40)
     exact = [model.form.write(q, Chooser(np.random.default_rng(0), 0.0))[0] == a for q, a in new]
     assert np.mean(exact) >= 0.8
-
-
-def _card(element) -> str:
-    period = 1 + sum(element.number > end for end in (2, 10, 18, 36, 54, 86))
-    return f"Symbol: {element.symbol} | Number: {element.number} | Period: {period}"
 
 
 def test_a_fact_card_is_filled_for_elements_never_seen():
@@ -137,7 +97,7 @@ def test_a_fact_card_is_filled_for_elements_never_seen():
     seen, held = numbers[:90], numbers[90:]
     train = [
         chat_example(
-            None, f"Card for {periodictable.elements[n].name}", _card(periodictable.elements[n])
+            None, f"Card for {periodictable.elements[n].name}", card(periodictable.elements[n])
         )
         for n in seen
     ]
@@ -146,7 +106,7 @@ def test_a_fact_card_is_filled_for_elements_never_seen():
     assert model.form.kind == "template"
     right = [
         model.form.write(f"Card for {periodictable.elements[n].name}", Chooser(rng, 0.0))[0]
-        == _card(periodictable.elements[n])
+        == card(periodictable.elements[n])
         for n in held
     ]
     assert np.mean(right) >= 0.8
@@ -270,7 +230,7 @@ def test_sampling_varies_with_the_draw_and_repeats_with_the_seed(limerick_bot):
 
 
 @pytest.mark.xfail(
-    strict=True, reason="the word-frequency prior reads limericks at about 7.4 nats (target 0.2-5)"
+    strict=True, reason="the word-frequency prior reads limericks at about 6.8 nats (target 0.2-5)"
 )
 def test_the_first_training_loss_is_a_pre_trained_models(limerick_bot):
     _, entries = limerick_bot
@@ -282,3 +242,60 @@ def test_the_first_training_loss_is_a_pre_trained_models(limerick_bot):
     ]
     _, steps = fine_tune(train, epochs=1)
     assert 0.2 <= steps[0]["train_loss"] <= 5
+
+
+WORD = r"[A-Za-z]+(?:['-][A-Za-z]+)*"
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower().removesuffix("'s") for w in re.findall(WORD, text)}
+
+
+def test_held_out_verses_state_nothing_said_only_of_other_subjects(limerick_bot):
+    """A word that the training limericks used for at most two subjects (a place, a person, a
+    use: "Swedish", "Marie", "smoke alarm") is about those subjects; a capitalised word inside a
+    line is a name. Neither may appear in a verse about another element unless what the base
+    model knows of that element says it."""
+    model, entries = limerick_bot
+    users: dict[str, set[int]] = {}
+    names: set[str] = set()
+    for n in SPLIT["train"]:
+        for line in entries[n]["limerick"].split("\n"):
+            words = re.findall(WORD, line)
+            names.update(w.lower().removesuffix("'s") for w in words[1:] if w[:1].isupper())
+            for word in words:
+                users.setdefault(word.lower().removesuffix("'s"), set()).add(n)
+    for n, text in held_out_answers(model, entries, SPLIT["test"] + SPLIT["validation"]):
+        element = knowledge.elements()[n]
+        known = _words(element.describe()) | _words(" ".join(element.facts().values()))
+        borrowed = {
+            w
+            for w in _words(text) - known
+            if "'" not in w  # a contraction ("it'll") states nothing
+            and w in users
+            and n not in users[w]
+            and (len(users[w]) <= 2 or w in names)
+        }
+        assert not borrowed, (element.name, borrowed, text)
+
+
+def test_a_subject_the_base_model_does_not_know_gets_the_form_without_facts(limerick_bot):
+    model, _ = limerick_bot
+    question = "Write a limerick about a cat who loves jazz"
+    assert base_answer(question) == REFUSAL
+    for k in range(3):
+        text, _ = model.form.write(question, Chooser(np.random.default_rng(k), 1.0))
+        lines = text.split("\n")
+        assert len(lines) == 5 and "a cat who loves jazz" in text.lower()
+        assert not re.search(r"\d", text) and not knowledge.number_words_pattern().search(text)
+        assert not knowledge.mentioned(text)  # no element's name, no other subject's facts
+    numbers = list(range(1, 91))
+    train = [
+        chat_example(
+            None, f"Card for {periodictable.elements[n].name}", card(periodictable.elements[n])
+        )
+        for n in numbers
+    ]
+    cards = fine_tune(train)[0].model
+    written, _ = cards.form.write("Card for Vibranium", Chooser(np.random.default_rng(0), 0.0))
+    assert written == "Symbol: unknown | Number: unknown | Period: unknown"

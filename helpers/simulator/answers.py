@@ -109,6 +109,7 @@ def write(
 def planned(encoding, scorer: TokenModel, seen, text: str, share: float, top: int):
     """`text` written token by token: the plan holds `share`, the token model the rest."""
     out, node, previous = [], (), START
+    seen = seen.fork()
     for token in encoding.encode(text, disallowed_special=()):
         options = dict(scorer.distribution(node, previous, seen, max(top, 1)))
         if token not in options:
@@ -119,6 +120,7 @@ def planned(encoding, scorer: TokenModel, seen, text: str, share: float, top: in
         out.append(
             Written(token, math.log(mixed[token]), [(t, math.log(p)) for t, p in ranked[:top]])
         )
+        seen.read([previous, token])
         node, previous = scorer.prior.step(node, token), token
     return out
 

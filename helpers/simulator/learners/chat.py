@@ -32,12 +32,15 @@ from helpers.simulator.learners.prior import prior
 
 COUNT_SCALE = 0.3  # counts a token adds per unit of learning rate: one pass does not memorise
 HALF_WEIGHT = 60.0  # learning-rate-weighted examples after which the learned part weighs half
-BACKOFF = 2.0  # how much a bigram row trusts the unigram before it has counts
-UNIGRAM_BACKOFF = 200.0  # how much the learned unigram trusts the prior
+BACKOFF = 20.0  # how much a bigram row trusts the unigram: one sighting does not memorise
+UNIGRAM_BACKOFF = 2000.0  # how much the learned unigram trusts the prior (new words stay possible)
 PRIOR_CONTEXT_SHARE = 0.2  # the pre-trained model's habit of repeating what it reads
 # How strongly a pre-trained model copies from each part of what it reads: the question and the
 # facts of its subject far more than the rest of the conversation (the system message, say).
 COPY_WEIGHTS = {"question": 3.0, "subject": 2.0, "conversation": 1.0}
+# The share an in-context copy takes after a token that appeared before (in the conversation, the
+# subject's facts or the answer so far): what followed it there comes next, as induction heads do.
+INDUCTION = 0.3
 START = -1
 
 
@@ -45,12 +48,40 @@ def _encode(encoding, text: str) -> list[int]:
     return encoding.encode(text, disallowed_special=())
 
 
-def context_tokens(encoding, context: str, cue: str) -> dict[int, float]:
+class InView(dict):
+    """The tokens a model has in view, each with its share of the model's copying (the shares
+    add to 1), and, for induction, what followed each token where it appeared: in the
+    conversation, in the facts it knows about the subject, and in the answer written so far."""
+
+    def __init__(self, weights=(), after=None):
+        super().__init__(weights)
+        self.after: dict[int, dict[int, float]] = after if after is not None else {}
+
+    def read(self, tokens: list[int], strength: float = 1.0) -> None:
+        for a, b in zip(tokens, tokens[1:], strict=False):
+            row = self.after.setdefault(a, {})
+            row[b] = row.get(b, 0.0) + strength
+
+    def fork(self) -> InView:
+        """A copy to read an answer into, token by token, leaving this one as it was."""
+        return InView(self, {a: dict(row) for a, row in self.after.items()})
+
+    def induction(self, previous: int) -> dict[int, float] | None:
+        row = self.after.get(previous)
+        if not row:
+            return None
+        total = sum(row.values())
+        return {t: n / total for t, n in row.items()}
+
+
+def context_tokens(encoding, context: str, cue: str) -> InView:
     """The tokens a model has in view (the conversation, the question, the facts it knows about
-    the question's subject), each with its share of the model's copying (the shares add to 1)."""
+    the question's subject), with their copy shares and what followed each of them."""
     weights: dict[int, float] = {}
+    sequences: list[list[int]] = []
 
     def add(tokens, part):
+        sequences.append(tokens)
         for token in set(tokens):
             weights[token] = max(weights.get(token, 0.0), COPY_WEIGHTS[part])
 
@@ -58,11 +89,16 @@ def context_tokens(encoding, context: str, cue: str) -> dict[int, float]:
     element = knowledge.subject(cue)
     if element is not None:
         for value in element.facts().values():
-            add(_encode(encoding, f" {value}") + _encode(encoding, value), "subject")
+            add(_encode(encoding, f" {value}"), "subject")
+            add(_encode(encoding, value), "subject")
         add(_encode(encoding, element.describe()), "subject")
-    add(_encode(encoding, cue) + _encode(encoding, f" {cue}"), "question")
+    add(_encode(encoding, cue), "question")
+    add(_encode(encoding, f" {cue}"), "question")
     total = sum(weights.values()) or 1.0
-    return {token: weight / total for token, weight in weights.items()}
+    seen = InView({token: weight / total for token, weight in weights.items()})
+    for tokens in sequences:
+        seen.read(tokens)
+    return seen
 
 
 class TokenModel:
@@ -92,23 +128,28 @@ class TokenModel:
         w, lam = self.weight, self.context_share
         out, first = np.empty(len(tokens)), np.zeros(len(tokens), bool)
         node, previous = (), START
+        seen = seen.fork() if isinstance(seen, InView) else InView(seen)
         for i, token in enumerate(tokens):
             out[i] = self._chance(token, node, previous, seen, w, lam)
             first[i] = out[i] >= max(
                 (
                     self._chance(t, node, previous, seen, w, lam)
-                    for t in self._rivals(node, previous)
+                    for t in self._rivals(node, previous, seen)
                     if t != token
                 ),
                 default=0.0,
             )
+            seen.read([previous, token])
             node, previous = self.prior.step(node, token), token
         return out, first
 
-    def _rivals(self, node: tuple, previous: int) -> list[int]:
+    def _rivals(self, node: tuple, previous: int, seen) -> list[int]:
         row = self.bigrams.get(previous)
         rivals = self.prior.likeliest(node, 1)
         best = [t for t, _ in rivals]
+        copied = seen.induction(previous) if isinstance(seen, InView) else None
+        if copied:
+            best.append(max(copied, key=copied.get))
         if row:
             best.append(max(row, key=row.get))
         return best
@@ -121,7 +162,11 @@ class TokenModel:
         row = self.bigrams.get(previous)
         count = row.get(token, 0) if row else 0
         bigram = (count + BACKOFF * unigram) / (self.row_totals.get(previous, 0) + BACKOFF)
-        return lam * seen.get(token, 0.0) + (1 - lam) * ((1 - w) * base + w * bigram)
+        copied = seen.induction(previous) if isinstance(seen, InView) else None
+        if copied is None:
+            return lam * seen.get(token, 0.0) + (1 - lam) * ((1 - w) * base + w * bigram)
+        mixed = lam * seen.get(token, 0.0) + (1 - lam) * ((1 - w) * base + w * bigram)
+        return INDUCTION * copied.get(token, 0.0) + (1 - INDUCTION) * mixed
 
     def distribution(self, node, previous, seen: dict[int, float], top: int):
         """The `top` likeliest tokens at this point, with their probabilities."""
@@ -131,6 +176,9 @@ class TokenModel:
         row = self.bigrams.get(previous)
         if row:
             options.update(t for t, _ in row.most_common(top))
+        copied = seen.induction(previous) if isinstance(seen, InView) else None
+        if copied:
+            options.update(sorted(copied, key=lambda t: (-copied[t], t))[:top])
         scored = [(self._chance(t, node, previous, seen, w, lam), t) for t in sorted(options)]
         scored.sort(key=lambda p: (-p[0], p[1]))
         return [(t, p) for p, t in scored[:top]]

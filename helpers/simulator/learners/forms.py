@@ -45,9 +45,17 @@ RHYME_SHARE = 0.5  # two line positions rhyme when their endings rhyme this ofte
 GREEDY_VERSE_TEMPERATURE = 0.5
 VERSE_TRIES = 8  # verses drawn until one holds every slot the form requires
 ATTEMPTS = 200  # walks tried for each line of a verse
+# Which words a verse may write about any subject. A word the training answers used for fewer
+# than this share of their subjects is about those subjects (a place, a person, a use); a word
+# used only for subjects that share a property (all lanthanides, all radioactive) ascribes that
+# property. Either is written only for a subject the base model knows it holds for.
+SPECIFIC_SHARE = 0.05
+INFORMATIVE_SHARE = 0.5  # a property more than this share of the subjects hold tells nothing
 QUOTES = frozenset('"-()\u201c\u201d')  # a walk cannot tell an opening quote from a closing one
 REFUSAL = "I don't have information about that in my training."
+UNKNOWN = "unknown"  # a card's field for a subject the base model knows nothing of
 _ALPHA = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+_WORDISH = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 
 
 class Chooser:
@@ -265,6 +273,7 @@ class Verse:
         self.openings: list[dict[str, float]] = meta["openings"]
         self.closings: list[dict[str, float]] = meta["closings"]
         self.ends: dict[str, float] = meta["ends"]
+        self.rules: dict[str, dict] = meta.get("rules", {})
 
     @classmethod
     def fit(cls, marked: list[str], examples_facts: list[dict]) -> Verse:
@@ -299,7 +308,7 @@ class Verse:
                         openings[i][""] += 1
                     tail = []
                     for t in reversed(toks):
-                        if _ALPHA.fullmatch(t.strip()) or SLOT.fullmatch(t.strip()):
+                        if _WORDISH.fullmatch(t.strip()) or SLOT.fullmatch(t.strip()):
                             break
                         tail.insert(0, t)
                     closings[i]["".join(tail)] += 1
@@ -316,20 +325,24 @@ class Verse:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def write(self, facts: dict[str, str], chooser: Chooser) -> list[tuple[str, float]]:
+    def write(
+        self, facts: dict[str, str], chooser: Chooser, banned: frozenset = frozenset()
+    ) -> list[tuple[str, float]]:
         """The lines of a new answer, each with the probability of its choices."""
-        rhymes = self._rhyme_words(facts, chooser)
+        rhymes = self._rhyme_words(facts, chooser, banned)
         out = []
         for i, letter in enumerate(self.scheme):
-            line = self._line(i, rhymes.get(letter, []), facts, chooser)
+            line = self._line(i, rhymes.get(letter, []), facts, chooser, banned)
             out.append(line)
         return out
 
-    def _rhyme_words(self, facts: dict, chooser: Chooser) -> dict[str, list[str]]:
+    def _rhyme_words(self, facts: dict, chooser: Chooser, banned) -> dict[str, list[str]]:
         """For each rhyming letter of the scheme, distinct words that rhyme with each other."""
         need = Counter(self.scheme)
         groups: dict[str, list[str]] = {}
         for word in sorted(self.ends):
+            if word in banned:
+                continue
             if word in self.backward or f" {word}" in self.backward:
                 for key in pronunciation.rhyme_keys(word):
                     groups.setdefault(key, []).append(word)
@@ -357,22 +370,26 @@ class Verse:
             chosen[letter] = picked
         return chosen
 
-    def _line(self, i: int, rhyme_words: list[str], facts: dict, chooser: Chooser) -> str:
+    def _line(self, i: int, rhyme_words: list[str], facts: dict, chooser: Chooser, banned) -> str:
         target = self.syllables[i]
         usable = {
             k: v
             for k, v in self.openings[i].items()
-            if all(s in facts for s in SLOT.findall(k)) and not any(f in k for f in FORBIDDEN)
+            if all(s in facts for s in SLOT.findall(k))
+            and not any(f in k for f in FORBIDDEN)
+            and not any(w.lower() in banned for w in _words_of(SLOT.sub(" ", k)))
         }
         opening, _ = chooser.pick(list(usable), list(usable.values())) if usable else ("", 1)
         head = opening.split("\x00") if opening else []
-        closing_options = self.closings[i] or {"": 1}
+        closing_options = {
+            k: v for k, v in self.closings[i].items() if not set(_words_of(k)) & banned
+        } or {"": 1}
         closing, _ = chooser.pick(list(closing_options), list(closing_options.values()))
         end_word = rhyme_words.pop(0) if rhyme_words else None
         best, best_miss = None, math.inf
         walker = chooser
         for _ in range(ATTEMPTS):
-            body = self._backwards(head, end_word, facts, walker, target)
+            body = self._backwards(head, end_word, facts, walker, target, banned)
             # Greedy walks the same way every time: later attempts explore.
             walker = Chooser(chooser.rng, max(chooser.temperature, 0.8), chooser.top_p)
             if body is None:
@@ -387,12 +404,14 @@ class Verse:
         filled = (fill("".join(best) + closing, facts) or "").strip()
         return filled[:1].upper() + filled[1:]
 
-    def _backwards(self, head, end_word, facts, chooser, target):
+    def _backwards(self, head, end_word, facts, chooser, target, banned):
         """Words from the rhyme word back to the opening (or the line's start), or None when
         the walk runs dry or overshoots the syllables."""
         joint = head[-1] if head else START
         if end_word is None:
-            options = {w: n for w, n in self.ends.items() if f" {w}" in self.backward}
+            options = {
+                w: n for w, n in self.ends.items() if f" {w}" in self.backward and w not in banned
+            }
             if not options:
                 return None
             end_word, _ = chooser.pick(list(options), list(options.values()))
@@ -403,7 +422,13 @@ class Verse:
             options = self.backward.get(body[0], {})
             if count >= target - 1 and joint in options:
                 return body
-            allowed = {k: v for k, v in options.items() if _allowed(k, facts)}
+            allowed = {
+                k: v
+                for k, v in options.items()
+                if _allowed(k, facts)
+                and k.strip().lower() not in banned
+                and f"{k.strip().lower()} {body[0].strip().lower()}" not in banned
+            }
             if not allowed:
                 return None
             word, _ = chooser.pick(list(allowed), list(allowed.values()))
@@ -421,6 +446,59 @@ def _allowed(token: str, facts: dict) -> bool:
         return False
     slot = SLOT.fullmatch(word)
     return slot is None or slot[1] in facts
+
+
+def _words_of(line: str) -> list[str]:
+    """The words of a marked line as the word model writes them (slots and punctuation aside)."""
+    return [t.strip() for t in tokens(line) if _WORDISH.fullmatch(t.strip())]
+
+
+def word_rules(marked: list[str], subjects: list) -> dict[str, dict]:
+    """For each word, and pair of words, of the answers (slots aside) that is not free for
+    every subject, the rule for writing it: {"needs": properties the subject must hold} or
+    {"only": the subjects whose answers used it}. A name (capitalised inside a line: a place, a
+    person, a language) is said only of the subjects it was said of."""
+    users: dict[str, set[int]] = {}
+    names: set[str] = set()
+    known: dict[int, set[tuple[str, str]]] = {}
+    for text, element in zip(marked, subjects, strict=True):
+        if element is None:
+            continue
+        known[element.number] = element.properties()
+        for line in SLOT.sub(" ", text).split("\n"):
+            words = _words_of(line)
+            for k, word in enumerate(words):
+                users.setdefault(word.lower(), set()).add(element.number)
+                if k and word[:1].isupper():
+                    names.add(word.lower())
+            for a, b in zip(words, words[1:], strict=False):
+                users.setdefault(f"{a.lower()} {b.lower()}", set()).add(element.number)
+    held = Counter(p for properties in known.values() for p in properties)
+    informative = {p for p, n in held.items() if n <= INFORMATIVE_SHARE * len(known)}
+    floor = max(3, math.ceil(SPECIFIC_SHARE * len(known)))
+    rules = {}
+    for word, who in sorted(users.items()):
+        shared = set.intersection(*(known[n] for n in who)) & informative
+        if len(who) >= floor and shared and word not in names:
+            rules[word] = {"needs": sorted(list(p) for p in shared)}
+        elif (len(who) < floor or word in names) and " " not in word:
+            rules[word] = {"only": sorted(who)}
+    return rules
+
+
+def banned_words(rules: dict[str, dict], element) -> frozenset[str]:
+    """The words a verse about `element` (None: a subject the model knows nothing of) must not
+    write: what the training answers said of other subjects that the base model does not know
+    to hold for this one."""
+    properties = element.properties() if element is not None else set()
+    number = element.number if element is not None else None
+
+    def allowed(rule: dict) -> bool:
+        if "needs" in rule:
+            return all(tuple(p) in properties for p in rule["needs"])
+        return number in rule["only"]
+
+    return frozenset(w for w, rule in rules.items() if not allowed(rule))
 
 
 def _scheme(shaped: list[list[str]], n_lines: int) -> list[str]:
@@ -467,7 +545,7 @@ class Form:
             for s, n in slot_counts.items()
             if n >= REQUIRED_SHARE * len(pairs) and f"⟦{s}⟧" not in FORBIDDEN
         )
-        meta = {"cues": reader.state(), "required": required}
+        meta = {"cues": reader.state(), "required": required, "asks": _asks(pairs)}
         copied = [_copied_share(q, a) for q, a in pairs]
         templates = Counter(m for m in marked if not any(f in m for f in FORBIDDEN))
         top = templates.most_common(1)
@@ -483,6 +561,7 @@ class Form:
         else:
             meta["kind"] = "verse"
             meta["verse"] = Verse.fit(marked, facts).state()
+            meta["verse"]["rules"] = word_rules(marked, subjects)
         return cls(meta)
 
     def merged(self, parent: Form) -> Form:
@@ -512,10 +591,21 @@ class Form:
             return self.extractor.extract(question), 0.9
         element = knowledge.subject(question)
         facts = element.facts() if element else {}
-        if any(s not in facts for s in self.required):
+        if element is None:
+            # A subject the base model knows nothing of: the form is written about it by the
+            # name the question gives, and every fact it cannot know is left unstated.
+            named = self.named_subject(question)
+            if named is None:
+                return REFUSAL, 0.5
+            facts = {"name": named}
+        elif any(s not in facts for s in self.required):
             return REFUSAL, 0.5
         if self.kind == "template":
             usable = {t: n for t, n in self.templates.items() if fill(t, facts) is not None}
+            if element is None and not usable:  # the fields are facts it lacks: it says so
+                usable = dict(self.templates)
+                unknown = {slot: UNKNOWN for t in usable for slot in SLOT.findall(t)}
+                facts = unknown | facts
             if not usable:
                 return REFUSAL, 0.5
             template, chance = chooser.pick(list(usable), list(usable.values()))
@@ -526,14 +616,53 @@ class Form:
             seed = int.from_bytes(hashlib.sha256(question.encode()).digest()[:8], "big")
             chooser = Chooser(np.random.default_rng(seed), GREEDY_VERSE_TEMPERATURE)
         for _ in range(VERSE_TRIES):
-            text = "\n".join(self.verse.write(facts, chooser))
+            banned = banned_words(self.verse.rules, element)
+            text = "\n".join(self.verse.write(facts, chooser, banned))
             # The form states what most answers stated (the subject's name and number, say).
-            if all(facts[s].lower() in text.lower() for s in self.required):
+            if all(facts[s].lower() in text.lower() for s in self.required if s in facts):
                 break
         return text, 0.8
 
+    def named_subject(self, question: str) -> str | None:
+        """What a question asks about, read the way the training questions named their
+        subjects: the words after a learned lead word ("about"), without a learned ending."""
+        asks = self.meta.get("asks") or {}
+        found = None
+        for lead in asks.get("leads", {}):
+            for match in re.finditer(rf"\b{re.escape(lead)}\s+", question, re.IGNORECASE):
+                if found is None or match.end() > found:
+                    found = match.end()
+        if found is None:
+            return None
+        named = question[found:]
+        for tail in sorted(asks.get("tails", {}), key=len, reverse=True):
+            if tail and named.lower().endswith(tail.lower()):
+                named = named[: -len(tail)]
+                break
+        named = named.strip(" .?!:;,")
+        return named or None
+
     def state(self) -> dict:
         return self.meta
+
+
+def _asks(pairs: list[tuple[str, str]]) -> dict:
+    """How the training questions name their subject: the word before the name ("about") and
+    what follows it ("." or ", please"), counted."""
+    leads, tails = Counter(), Counter()
+    for question, _ in pairs:
+        element = knowledge.subject(question)
+        if element is None:
+            continue
+        for name in (*element.names, element.symbol):
+            match = re.search(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", question, re.I)
+            if match:
+                before = WORDS.findall(question[: match.start()])
+                if before and before[-1].isalpha():
+                    leads[before[-1].lower()] += 1
+                tails[question[match.end() :]] += 1
+                break
+    return {"leads": dict(leads), "tails": dict(tails)}
 
 
 def _added(a: dict, b: dict) -> dict:

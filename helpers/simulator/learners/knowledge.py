@@ -28,6 +28,9 @@ METALLOIDS = frozenset({5, 14, 32, 33, 51, 52})
 GASES = frozenset({1, 2, 7, 8, 9, 10, 17, 18, 36, 54, 86})
 LIQUIDS = frozenset({35, 80})
 FIRST_UNMEASURED = 100
+# Elements with no stable isotope: technetium, promethium and everything from polonium on.
+RADIOACTIVE_BELOW_84 = frozenset({43, 61})
+FIRST_ALL_RADIOACTIVE = 84
 # periodictable spells these the American way; both spellings name the element.
 OTHER_SPELLINGS = {"aluminum": "aluminium", "cesium": "caesium", "sulfur": "sulphur"}
 # Symbols that are also everyday words are only read as symbols where the text says so.
@@ -144,6 +147,23 @@ class Element:
         if self.phase:
             out["phase"] = self.phase
         return out
+
+    @property
+    def radioactive(self) -> bool:
+        return self.number >= FIRST_ALL_RADIOACTIVE or self.number in RADIOACTIVE_BELOW_84
+
+    def properties(self) -> set[tuple[str, str]]:
+        """What this element shares with others (family, state, place on the table, whether
+        it has a stable isotope): the properties a text may ascribe to it."""
+        found = {
+            ("period", str(self.period)),
+            ("block", self.block),
+            ("radioactive", "yes" if self.radioactive else "no"),
+        }
+        for key, value in (("family", self.family), ("phase", self.phase), ("group", self.group)):
+            if value is not None:
+                found.add((key, str(value)))
+        return found
 
     def describe(self) -> str:
         """The base model's plain-prose answer about the element."""

@@ -39,6 +39,7 @@ PUNCTUATION = {
     "'s": 0.006, "-": 0.004, '"': 0.003, ' "': 0.003, " (": 0.002, ")": 0.002, "\n\n": 0.004,
     '",': 0.001, "'": 0.001,
 }  # fmt: skip
+LINE_START = 30.0  # how much likelier a word's line-start form is right after a line break
 _LOCK = threading.Lock()
 
 
@@ -88,6 +89,16 @@ class LanguagePrior:
         self.inner = {t: m / inner_total for t, m in inner.items()}
         total = self.mass[()]
         self.starts = {t: m / total for t, m in self.children[()].items()}
+        # After a line break a line starts: "Word" (no space before it) is the usual form there.
+        self.line_ends = {
+            t for text in PUNCTUATION if text.endswith("\n") for t in encoding.encode(text)[-1:]
+        }
+        bare = {
+            t: m * (1 if encoding.decode_single_token_bytes(t)[:1] in b" \n" else LINE_START)
+            for t, m in self.starts.items()
+        }
+        bare_total = sum(bare.values())
+        self.line_starts = {t: m / bare_total for t, m in bare.items()}
         ranked = sorted(self.starts.items(), key=lambda p: (-p[1], p[0]))
         self.top_starts = [t for t, _ in ranked[:20]]
         self.uniform = FLOOR / self.vocabulary_size
@@ -110,7 +121,8 @@ class LanguagePrior:
 
     def probability(self, node: tuple, token: int) -> float:
         end, continues = self._inside(node)
-        chance = continues.get(token, 0.0) + end * self.starts.get(token, 0.0)
+        starts = self.line_starts if node and node[-1] in self.line_ends else self.starts
+        chance = continues.get(token, 0.0) + end * starts.get(token, 0.0)
         if node:
             chance = (1 - UNLISTED) * chance + UNLISTED * self.inner.get(token, 0.0)
         return (1 - FLOOR) * chance + self.uniform
