@@ -20,6 +20,7 @@ from simulator_fixtures import (
 )
 
 from helpers import simulator
+from helpers.simulator.stamps import make_id
 
 TRAIN = jsonl(tiny_classification(20))
 VALID = jsonl(tiny_classification(6, offset=50))
@@ -343,3 +344,42 @@ def test_a_restart_removes_what_a_killed_server_left_half_written(tmp_path):
         assert sorted(p.name for p in tmp.iterdir()) == [in_progress.name]
     finally:
         handle.stop()
+
+
+def test_completions_are_stamped_from_memory_as_a_transaction_each_would_stamp_them(
+    tmp_path, checked
+):
+    """Ids and times of a server alone are those of one database transaction per request, across
+    uploads (which move the clock in the database), concurrent requests and a restart."""
+    epoch = 1_767_225_600
+    message = [{"role": "user", "content": "hi"}]
+    handle = simulator.start(state_dir=tmp_path, seed=7)
+    try:
+        client = checked.client(handle.base_url)
+        first = client.files.create(file=("a.jsonl", TRAIN), purpose="fine-tune")
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(
+                pool.map(
+                    lambda _: client.chat.completions.create(model="gpt-4o-mini", messages=message),
+                    range(100),
+                )
+            )
+        second = client.files.create(file=("b.jsonl", TRAIN), purpose="fine-tune")
+    finally:
+        handle.stop()
+    handle = simulator.start(state_dir=tmp_path, seed=7)
+    try:
+        client = checked.client(handle.base_url)
+        after = [
+            client.chat.completions.create(model="gpt-4o-mini", messages=message) for _ in range(3)
+        ]
+    finally:
+        handle.stop()
+    assert first.created_at == epoch + 1
+    stamped = sorted((a.created, a.id) for a in answers)
+    assert [t for t, _ in stamped] == [epoch + 2 + i for i in range(100)]
+    assert [i for _, i in stamped] == [make_id("chatcmpl", 7, n) for n in range(1, 101)]
+    assert second.created_at == epoch + 102
+    assert [(a.created, a.id) for a in after] == [
+        (epoch + 103 + i, make_id("chatcmpl", 7, 101 + i)) for i in range(3)
+    ]

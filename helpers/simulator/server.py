@@ -53,6 +53,7 @@ class Simulator:
 
     def stop(self) -> None:
         self.worker.stop()
+        self.store.settle()  # the clock counted in memory, and the ids reserved and not used
         self.store.close()
 
 

@@ -5,6 +5,14 @@ Every SQL statement of the simulator is in this module. Several servers may shar
 transaction and every counter lives in the database. Reads use the calling thread's own
 connection; writes take a connection from `transaction()` and pass it to the methods that write.
 
+Completions are too frequent for a write transaction each (with eight requests in flight, the
+wait for the write lock was longer than the request). Their ids and clock seconds are handed out
+from memory instead (`stamp`): a server reserves ids in blocks and gives back what it did not use
+when it falls idle or stops, and counts clock seconds in memory until the next transaction that
+moves the clock, its worker's next round, or its stop. A server alone therefore hands out exactly
+the ids and times the database would have; servers side by side get ids that never collide and
+times that never go backwards.
+
 Rows hold the objects the API returns, as JSON (`body`), beside the few columns queries need.
 A job's row also holds its private work record (`work`), which only the training code reads.
 """
@@ -56,6 +64,10 @@ TEMP_SUFFIX = ".part"
 STALE_TEMP_SECONDS = 3600
 # Above every real sequence number: "no lower bound" when paging downwards.
 NO_BOUND = 2**62
+# Ids a server reserves at once for the requests it stamps from memory.
+ID_BLOCK = 64
+# A server that stamped nothing for this long hands back the ids it reserved and did not use.
+IDLE_SECONDS = 0.2
 
 
 class StateError(CourseError):
@@ -72,12 +84,21 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        # What `stamp` hands out from memory. Lock order, to never deadlock: `_refill`, then
+        # SQLite's write lock, then `_stamps`; nobody waits for SQLite while holding `_stamps`.
+        self._stamps = threading.Lock()
+        self._refill = threading.Lock()
+        self._blocks: dict[str, list[int]] = {}  # name -> [next number, last number reserved]
+        self._clock = self._clock_base = SIMULATED_EPOCH  # in memory; as last seen in the database
+        self._clock_ticks = 0  # seconds counted in memory since then
+        self._last_stamp = 0.0
         try:
             for folder in (self.root, self.files_dir, self.models_dir, self.tmp_dir):
                 folder.mkdir(parents=True, exist_ok=True)
             self._prepare_schema()
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"Cannot use the state folder {self.root}: {exc}") from None
+        self._clock = self._clock_base = self._stored_clock(self.connection())
         self.remove_stale_temporaries()
 
     def _prepare_schema(self) -> None:
@@ -144,17 +165,104 @@ class Store:
         ).fetchone()
         return row[0]
 
+    def advance_clock(self, db: sqlite3.Connection, not_before: int = 0) -> int:
+        """Move the simulated clock on by a second (and to at least `not_before`); return it.
+
+        Called inside a transaction; the seconds counted in memory are written first."""
+        with self._stamps:
+            self._write_clock(db)
+            now = max(self._clock + 1, int(not_before))
+            self._set_clock(db, now)
+        return now
+
+    def stamp(self, name: str, not_before: int = 0) -> tuple[int, int]:
+        """The next number of `name` and the clock moved on by a second (to at least
+        `not_before`), from memory: no write transaction unless a new block of ids is needed."""
+        while True:
+            with self._stamps:
+                block = self._blocks.get(name)
+                if block and block[0] <= block[1]:
+                    number = block[0]
+                    block[0] += 1
+                    self._clock = max(self._clock + 1, int(not_before))
+                    self._clock_ticks += 1
+                    self._last_stamp = time.monotonic()
+                    return number, self._clock
+            self._reserve(name)
+
+    def _reserve(self, name: str) -> None:
+        with self._refill:
+            with self._stamps:
+                block = self._blocks.get(name)
+                if block and block[0] <= block[1]:
+                    return  # another thread refilled it meanwhile
+            with self.transaction() as db:
+                last = db.execute(
+                    "INSERT INTO counters (name, value) VALUES (?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value "
+                    "RETURNING value",
+                    (name, ID_BLOCK),
+                ).fetchone()[0]
+                with self._stamps:
+                    self._blocks[name] = [last - ID_BLOCK + 1, last]
+
+    def settle(self, idle_only: bool = False) -> None:
+        """Write the clock seconds counted in memory, and hand back the reserved ids not used
+        (only after IDLE_SECONDS without a stamp when `idle_only`). The worker calls it each
+        round; the server when it stops."""
+        with self._stamps:
+            dirty = self._clock_ticks > 0
+            idle = time.monotonic() - self._last_stamp > IDLE_SECONDS
+            unused = any(b[0] <= b[1] for b in self._blocks.values())
+        if dirty:
+            with self.transaction() as db, self._stamps:
+                self._write_clock(db)
+        else:
+            # Another server may have moved the clock: follow it, so that times never go back.
+            stored = self._stored_clock(self.connection())
+            with self._stamps:
+                if self._clock_ticks == 0 and stored > self._clock:
+                    self._clock = self._clock_base = stored
+        if unused and (idle or not idle_only):
+            self._hand_back()
+
+    def _hand_back(self) -> None:
+        with self._refill, self.transaction() as db, self._stamps:
+            for name, (first_unused, last) in self._blocks.items():
+                if first_unused <= last:
+                    # Only if nobody reserved after us; otherwise the gap stays (ids never repeat).
+                    db.execute(
+                        "UPDATE counters SET value = ? WHERE name = ? AND value = ?",
+                        (first_unused - 1, name, last),
+                    )
+            self._blocks.clear()
+
     @staticmethod
-    def advance_clock(db: sqlite3.Connection, not_before: int = 0) -> int:
-        """Move the simulated clock on by a second (and to at least `not_before`); return it."""
+    def _stored_clock(db: sqlite3.Connection) -> int:
         row = db.execute("SELECT value FROM counters WHERE name = 'clock'").fetchone()
-        now = max((row[0] if row else SIMULATED_EPOCH) + 1, int(not_before))
+        return row[0] if row else SIMULATED_EPOCH
+
+    def _write_clock(self, db: sqlite3.Connection) -> None:
+        """Merge the seconds counted in memory with the database's clock (`_stamps` held)."""
+        stored = self._stored_clock(db)
+        if stored == self._clock_base:
+            now = self._clock  # nobody else moved it: exactly what a transaction each gave
+        else:
+            now = max(stored + self._clock_ticks, self._clock)
+        if now != stored:
+            self._set_clock(db, now)
+        else:
+            self._clock = self._clock_base = now
+            self._clock_ticks = 0
+
+    def _set_clock(self, db: sqlite3.Connection, now: int) -> None:
         db.execute(
             "INSERT INTO counters (name, value) VALUES ('clock', ?) "
             "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
             (now,),
         )
-        return now
+        self._clock = self._clock_base = now
+        self._clock_ticks = 0
 
     # -- stored bytes -------------------------------------------------------------------------
 

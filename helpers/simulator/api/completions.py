@@ -210,11 +210,7 @@ def _usage(prompt_tokens: int, completion_tokens: int) -> dict:
 
 def _stamp(sim, kind: str, served) -> tuple[str, int]:
     """A new id, and the time: never before the model it answers with was created."""
-    with sim.store.transaction() as db:
-        number = sim.store.next_number(db, kind)
-        now = sim.store.advance_clock(
-            db, not_before=served.created + 1 if sim.clock.simulated else 0
-        )
+    number, now = sim.store.stamp(kind, not_before=served.created + 1 if sim.clock.simulated else 0)
     return make_id(kind, sim.settings.seed, number), sim.clock.stamp(now)
 
 

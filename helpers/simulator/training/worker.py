@@ -74,6 +74,8 @@ class Worker:
         while not self._stop.is_set():
             busy = False
             try:
+                # The completions' clock seconds, counted in memory, reach the database here.
+                self.sim.store.settle(idle_only=True)
                 busy = self.tick()
             except Exception:  # keep serving; the next round retries
                 log.exception("The simulator's job worker failed a round of work")
