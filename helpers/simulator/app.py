@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from helpers.simulator.api import completions, files, jobs, models
+from helpers.simulator.api import batches, completions, files, jobs, models
 from helpers.simulator.errors import APIError, unauthorized
 
 log = logging.getLogger("helpers.simulator")
@@ -58,7 +58,7 @@ def create_app(sim) -> Gate:
         title="Offline OpenAI API simulator", docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.sim = sim
-    for resource in (files, jobs, models, completions):
+    for resource in (files, jobs, models, completions, batches):
         app.include_router(resource.router)
     app.add_exception_handler(APIError, _api_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -20,6 +20,7 @@ from pathlib import Path
 import uvicorn
 
 from helpers.paths import use_shared_data
+from helpers.simulator.api.batches import BatchRunner
 from helpers.simulator.app import create_app, is_loopback
 from helpers.simulator.faults import FaultInjector, FaultPlanError
 from helpers.simulator.settings import Settings, SettingsError, resolve_settings
@@ -45,6 +46,7 @@ class Simulator:
         self.faults = FaultInjector(settings.faults)
         self.snapshots = SnapshotCache()
         self.worker = Worker(self)
+        self.worker.chores.append(BatchRunner(self, self.worker.owner).round)
 
     def start(self) -> None:
         self.worker.start()

@@ -32,7 +32,7 @@ from helpers.errors import CourseError
 from helpers.simulator.stamps import SIMULATED_EPOCH
 
 # Bumped whenever the tables or the rows' contents change; another version's state is refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -54,6 +54,10 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE TABLE IF NOT EXISTS models (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, body TEXT NOT NULL, job_id TEXT NOT NULL,
     step INTEGER NOT NULL, deleted INTEGER DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL,
+    work TEXT NOT NULL, lease_owner TEXT, lease_until REAL DEFAULT 0
 );
 """
 # Temporary files are named `{process id}-{random}.part`, so that a server starting up can tell
@@ -417,10 +421,18 @@ class Store:
     def claim_jobs(self, owner: str, statuses: tuple[str, ...], lease: float) -> list[str]:
         """The jobs in `statuses` that `owner` holds or that nobody holds any longer, leased
         to `owner` for `lease` seconds, oldest first."""
+        return self._claim("jobs", owner, statuses, lease)
+
+    def claim_batches(self, owner: str, statuses: tuple[str, ...], lease: float) -> list[str]:
+        """As `claim_jobs`, for batches."""
+        return self._claim("batches", owner, statuses, lease)
+
+    def _claim(self, table: str, owner: str, statuses: tuple[str, ...], lease: float):
+        # `table` is this module's own name, never a client's.
         now = time.time()
         placeholders = ", ".join("?" for _ in statuses)
         query = (
-            f"SELECT id FROM jobs WHERE status IN ({placeholders}) "
+            f"SELECT id FROM {table} WHERE status IN ({placeholders}) "
             "AND (lease_owner = ? OR lease_until < ?) ORDER BY seq"
         )
         args = (*statuses, owner, now)
@@ -430,22 +442,64 @@ class Store:
         with self.transaction() as db:
             ids = [row[0] for row in db.execute(query, args)]
             db.executemany(
-                "UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id = ?",
-                [(owner, now + lease, job_id) for job_id in ids],
+                f"UPDATE {table} SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                [(owner, now + lease, item) for item in ids],
             )
         return ids
 
     @staticmethod
-    def renew_lease(db: sqlite3.Connection, job_id: str, lease: float) -> None:
-        db.execute("UPDATE jobs SET lease_until = ? WHERE id = ?", (time.time() + lease, job_id))
+    def renew_lease(db: sqlite3.Connection, item_id: str, lease: float, table="jobs") -> None:
+        db.execute(
+            f"UPDATE {table} SET lease_until = ? WHERE id = ?", (time.time() + lease, item_id)
+        )
 
     def release_jobs(self, owner: str) -> None:
-        """Hand back every job `owner` holds, so that another server may continue them at once."""
+        """Hand back every job and batch `owner` holds, so that another server may continue
+        them at once."""
         with self.transaction() as db:
-            db.execute(
-                "UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?",
-                (owner,),
-            )
+            for table in ("jobs", "batches"):
+                db.execute(
+                    f"UPDATE {table} SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?",
+                    (owner,),
+                )
+
+    # -- batches ------------------------------------------------------------------------------
+
+    @staticmethod
+    def add_batch(db: sqlite3.Connection, seq: int, batch: dict, work: dict) -> None:
+        db.execute(
+            "INSERT INTO batches (id, seq, status, body, work) VALUES (?, ?, ?, ?, ?)",
+            (batch["id"], seq, batch["status"], json.dumps(batch), json.dumps(work)),
+        )
+
+    @staticmethod
+    def batch(db: sqlite3.Connection, batch_id: str) -> tuple[dict, dict, str | None] | None:
+        """(the batch's object, its work record, the server holding it), or None."""
+        row = db.execute(
+            "SELECT body, work, lease_owner FROM batches WHERE id = ?", (batch_id,)
+        ).fetchone()
+        return (json.loads(row[0]), json.loads(row[1]), row[2]) if row else None
+
+    @staticmethod
+    def save_batch(db: sqlite3.Connection, batch: dict, work: dict) -> None:
+        db.execute(
+            "UPDATE batches SET status = ?, body = ?, work = ? WHERE id = ?",
+            (batch["status"], json.dumps(batch), json.dumps(work), batch["id"]),
+        )
+
+    def batches(self, after: str | None, limit: int) -> list[dict] | None:
+        """Up to `limit` batches, newest first, below the batch `after`; None if it is unknown."""
+        db = self.connection()
+        below = NO_BOUND
+        if after:
+            row = db.execute("SELECT seq FROM batches WHERE id = ?", (after,)).fetchone()
+            if row is None:
+                return None
+            below = row[0]
+        rows = db.execute(
+            "SELECT body FROM batches WHERE seq < ? ORDER BY seq DESC LIMIT ?", (below, limit)
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
 
     # -- a job's events and checkpoints --------------------------------------------------------
 

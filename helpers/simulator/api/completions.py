@@ -39,7 +39,9 @@ def create_completion(sim: Sim, body: JsonBody):
     return reply(completion(sim, body))
 
 
-def chat_completion(sim, request: dict) -> dict:
+def chat_completion(sim, request: dict, stamp=None) -> dict:
+    """The chat completion for `request`; `stamp(sim, kind, served) -> (id, created)` gives
+    its id and time (a batch passes its own; by default the server's next ones)."""
     _no_stream(request)
     served = served_model(sim, request.get("model"))
     if catalog.data_format(served.base) != "chat":
@@ -68,7 +70,7 @@ def chat_completion(sim, request: dict) -> dict:
     prompt_tokens = count_messages(messages, served.base)
     _check_context(served, prompt_tokens, limit, chat=True)
     trained = _trained(sim, served)
-    completion_id, created = _stamp(sim, "chatcmpl", served)
+    completion_id, created = (stamp or _stamp)(sim, "chatcmpl", served)
     encoding = encoding_for(served.base)
     context = render_messages(messages)
     users = [m for m in messages if m.get("role") == "user"]
@@ -107,7 +109,8 @@ def chat_completion(sim, request: dict) -> dict:
     }
 
 
-def completion(sim, request: dict) -> dict:
+def completion(sim, request: dict, stamp=None) -> dict:
+    """The legacy completion for `request`; `stamp` as for `chat_completion`."""
     _no_stream(request)
     served = served_model(sim, request.get("model"))
     if catalog.data_format(served.base) != "completion":
@@ -134,7 +137,7 @@ def completion(sim, request: dict) -> dict:
     for prompt_ids in encoded:
         _check_context(served, len(prompt_ids), limit, chat=False)
     trained = _trained(sim, served)
-    completion_id, created = _stamp(sim, "cmpl", served)
+    completion_id, created = (stamp or _stamp)(sim, "cmpl", served)
     choices, written_total = [], 0
     prompt_tokens = sum(len(prompt_ids) for prompt_ids in encoded)
     for p, (prompt, prompt_ids) in enumerate(zip(prompts, encoded, strict=True)):

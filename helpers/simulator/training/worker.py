@@ -56,6 +56,9 @@ class Worker:
         self.data: dict[str, tuple] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Other background work the server hands over (its batches): each call is one round,
+        # returning True when it is behind. training/ never imports the API that provides it.
+        self.chores: list = []
 
     # -- the thread ---------------------------------------------------------------------------
 
@@ -77,6 +80,8 @@ class Worker:
                 # The completions' clock seconds, counted in memory, reach the database here.
                 self.sim.store.settle(idle_only=True)
                 busy = self.tick()
+                for chore in self.chores:
+                    busy = chore() or busy
             except Exception:  # keep serving; the next round retries
                 log.exception("The simulator's job worker failed a round of work")
             self._stop.wait(0 if busy else TICK)
