@@ -4,6 +4,8 @@
   logprobs=2`, the course's scoring call), with 1 client and with 8 clients at once.
 - list_ms_per_prompt: milliseconds per prompt when each request carries 100 prompts in a list
   (`prompt=[...]`, which the legacy completions endpoint accepts), with 1 and 8 clients.
+- batch_seconds: the 796 prompts as one batch (`client.batches.create`), from the upload of its
+  input file to `completed` (polled every 50 ms), and its output file read back.
 
 The model is the course's fine-tuned classifier (trained first, not timed), the prompts the 796
 test posts. A fresh state in a temporary folder, seed 0, simulated clock, one server.
@@ -11,6 +13,7 @@ test posts. A fresh state in a temporary folder, seed 0, simulated clock, one se
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +46,7 @@ def run() -> dict:
                 figures[f"list_ms_per_prompt_{clients}_clients"] = _per_item_ms(
                     handle, model, lists * 2, clients
                 )
+            figures["batch_seconds"] = _batch_seconds(_client(handle), model, prompts)
         finally:
             handle.stop()
     figures["prompts"] = len(prompts)
@@ -85,3 +89,29 @@ def _per_item_ms(handle, model: str, requests: list[list[str]], clients: int) ->
         list(executor.map(send, pool, shares))
     elapsed = time.perf_counter() - started
     return round(elapsed * 1000 / sum(len(r) for r in requests), 3)
+
+
+def _batch_seconds(client, model: str, prompts: list[str]) -> float:
+    lines = [
+        {
+            "custom_id": f"post-{i}",
+            "method": "POST",
+            "url": "/v1/completions",
+            "body": {"model": model, "prompt": prompt, **SCORING},
+        }
+        for i, prompt in enumerate(prompts)
+    ]
+    data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    started = time.perf_counter()
+    uploaded = client.files.create(file=("batch.jsonl", data), purpose="batch")
+    batch = client.batches.create(
+        input_file_id=uploaded.id, endpoint="/v1/completions", completion_window="24h"
+    )
+    while batch.status not in ("completed", "failed", "cancelled", "expired"):
+        time.sleep(0.05)
+        batch = client.batches.retrieve(batch.id)
+    answers = client.files.content(batch.output_file_id).text.splitlines()
+    elapsed = time.perf_counter() - started
+    if batch.status != "completed" or len(answers) != len(prompts):
+        raise RuntimeError(f"The benchmark's batch ended {batch.status}: {batch.errors}")
+    return round(elapsed, 3)
