@@ -383,3 +383,21 @@ def test_completions_are_stamped_from_memory_as_a_transaction_each_would_stamp_t
     assert [(a.created, a.id) for a in after] == [
         (epoch + 103 + i, make_id("chatcmpl", 7, 101 + i)) for i in range(3)
     ]
+
+
+def test_a_server_started_without_waiting_answers_its_first_request(tmp_path, checked):
+    """What a notebook kernel does: listen at once, build the server in the background; a
+    request sent meanwhile waits for it. A state folder that cannot be used is said at once."""
+    handle = simulator.start(state_dir=tmp_path / "state", wait=False)
+    try:
+        assert handle.running and handle.base_url.startswith("http://127.0.0.1:")
+        client = checked.client(handle.base_url, max_retries=0)
+        assert client.models.retrieve("babbage-002").id == "babbage-002"
+        assert simulator.start(state_dir=tmp_path / "state") is handle
+    finally:
+        handle.stop()
+    assert not handle.running
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "state.sqlite3").write_bytes(b"not a database")
+    with pytest.raises(simulator.StateError):
+        simulator.start(state_dir=tmp_path / "other", wait=False)
