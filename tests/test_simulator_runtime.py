@@ -401,3 +401,28 @@ def test_a_server_started_without_waiting_answers_its_first_request(tmp_path, ch
     (tmp_path / "other" / "state.sqlite3").write_bytes(b"not a database")
     with pytest.raises(simulator.StateError):
         simulator.start(state_dir=tmp_path / "other", wait=False)
+
+
+def test_a_server_killed_right_after_an_answer_leaves_no_gap_in_ids_or_times(tmp_path, checked):
+    """A notebook kernel may be killed as soon as its last cell ends: what its server stamped
+    from memory is written back before each answer leaves, so the next server continues."""
+    epoch = 1_767_225_600
+    message = [{"role": "user", "content": "hi"}]
+    killed, url = launch_cli("--state", str(tmp_path), "--clock", "simulated", "--seed", "4")
+    try:
+        before = [
+            checked.client(url).chat.completions.create(model="gpt-4o-mini", messages=message)
+            for _ in range(2)
+        ]
+    finally:
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=20)
+    handle = simulator.start(state_dir=tmp_path, seed=4)
+    try:
+        after = checked.client(handle.base_url).chat.completions.create(
+            model="gpt-4o-mini", messages=message
+        )
+    finally:
+        handle.stop()
+    stamped = [(a.id, a.created) for a in (*before, after)]
+    assert stamped == [(make_id("chatcmpl", 4, n), epoch + n) for n in (1, 2, 3)]

@@ -5,13 +5,15 @@ Every SQL statement of the simulator is in this module. Several servers may shar
 transaction and every counter lives in the database. Reads use the calling thread's own
 connection; writes take a connection from `transaction()` and pass it to the methods that write.
 
-Completions are too frequent for a write transaction each (with eight requests in flight, the
-wait for the write lock was longer than the request). Their ids and clock seconds are handed out
-from memory instead (`stamp`): a server reserves ids in blocks and gives back what it did not use
-when it falls idle or stops, and counts clock seconds in memory until the next transaction that
-moves the clock, its worker's next round, or its stop. A server alone therefore hands out exactly
-the ids and times the database would have; servers side by side get ids that never collide and
-times that never go backwards.
+Completions are too frequent for a write transaction each while several are in flight (with
+eight at once, the wait for the write lock was longer than the request). Their ids and clock
+seconds are handed out from memory instead (`stamp`): a server reserves ids in blocks and counts
+clock seconds in memory, and writes both back (the clock, and the ids it did not use) as soon as
+no completion is in flight any more (`stamping`), before the last one's answer leaves. A client
+that sends one request at a time therefore costs one short transaction per request, as before;
+concurrent ones share a few. A server alone hands out exactly the ids and times the database
+would have, even if its process is killed right after an answer (as a notebook kernel may be);
+servers side by side get ids that never collide and times that never go backwards.
 
 Rows hold the objects the API returns, as JSON (`body`), beside the few columns queries need.
 A job's row also holds its private work record (`work`), which only the training code reads.
@@ -70,7 +72,8 @@ STALE_TEMP_SECONDS = 3600
 NO_BOUND = 2**62
 # Ids a server reserves at once for the requests it stamps from memory.
 ID_BLOCK = 64
-# A server that stamped nothing for this long hands back the ids it reserved and did not use.
+# A server that stamped nothing for this long hands back the ids it reserved and did not use
+# (a request that failed half-way never says it is done; the worker's rounds catch up).
 IDLE_SECONDS = 0.2
 
 
@@ -96,6 +99,7 @@ class Store:
         self._clock = self._clock_base = SIMULATED_EPOCH  # in memory; as last seen in the database
         self._clock_ticks = 0  # seconds counted in memory since then
         self._last_stamp = 0.0
+        self._in_flight = 0  # requests inside `stamping()`
         try:
             for folder in (self.root, self.files_dir, self.models_dir, self.tmp_dir):
                 folder.mkdir(parents=True, exist_ok=True)
@@ -179,6 +183,20 @@ class Store:
             self._set_clock(db, now)
         return now
 
+    @contextlib.contextmanager
+    def stamping(self):
+        """Around a request that stamps: the last one in flight writes back what memory holds."""
+        with self._stamps:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._stamps:
+                self._in_flight -= 1
+                last = self._in_flight == 0
+            if last:
+                self.settle()
+
     def stamp(self, name: str, not_before: int = 0) -> tuple[int, int]:
         """The next number of `name` and the clock moved on by a second (to at least
         `not_before`), from memory: no write transaction unless a new block of ids is needed."""
@@ -212,11 +230,11 @@ class Store:
 
     def settle(self, idle_only: bool = False) -> None:
         """Write the clock seconds counted in memory, and hand back the reserved ids not used
-        (only after IDLE_SECONDS without a stamp when `idle_only`). The worker calls it each
-        round; the server when it stops."""
+        (only after IDLE_SECONDS without a stamp when `idle_only`). Called when no request is
+        in flight any more, at each round of the worker, and when the server stops."""
         with self._stamps:
             dirty = self._clock_ticks > 0
-            idle = time.monotonic() - self._last_stamp > IDLE_SECONDS
+            idle = time.monotonic() - self._last_stamp > IDLE_SECONDS and not self._in_flight
             unused = any(b[0] <= b[1] for b in self._blocks.values())
         if dirty:
             with self.transaction() as db, self._stamps:

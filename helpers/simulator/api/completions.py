@@ -31,12 +31,14 @@ REQUEST_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 # (Model facts belong in the course's model catalogue; they move there with the other columns.)
 @router.post("/chat/completions")
 def create_chat_completion(sim: Sim, body: JsonBody):
-    return reply(chat_completion(sim, body))
+    with sim.store.stamping():
+        return reply(chat_completion(sim, body))
 
 
 @router.post("/completions")
 def create_completion(sim: Sim, body: JsonBody):
-    return reply(completion(sim, body))
+    with sim.store.stamping():
+        return reply(completion(sim, body))
 
 
 def chat_completion(sim, request: dict, stamp=None) -> dict:
