@@ -92,7 +92,8 @@ class Store:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         # What `stamp` hands out from memory. Lock order, to never deadlock: `_refill`, then
-        # SQLite's write lock, then `_stamps`; nobody waits for SQLite while holding `_stamps`.
+        # SQLite's write lock, then `_stamps`; nobody waits for SQLite while holding `_stamps`,
+        # and the ids reserved change only under `_refill`, so a block is never left with a gap.
         self._stamps = threading.Lock()
         self._refill = threading.Lock()
         self._blocks: dict[str, list[int]] = {}  # name -> [next number, last number reserved]
@@ -199,65 +200,71 @@ class Store:
 
     def stamp(self, name: str, not_before: int = 0) -> tuple[int, int]:
         """The next number of `name` and the clock moved on by a second (to at least
-        `not_before`), from memory: no write transaction unless a new block of ids is needed."""
+        `not_before`). A request alone writes them at once, in one transaction; requests side
+        by side take them from memory, and from a block of ids reserved in one transaction."""
         while True:
-            with self._stamps:
-                block = self._blocks.get(name)
-                if block and block[0] <= block[1]:
-                    number = block[0]
-                    block[0] += 1
-                    self._clock = max(self._clock + 1, int(not_before))
-                    self._clock_ticks += 1
-                    self._last_stamp = time.monotonic()
-                    return number, self._clock
-            self._reserve(name)
+            taken = self._take(name, not_before)
+            if taken:
+                return taken
+            with self._refill:
+                taken = self._take(name, not_before)  # another thread refilled meanwhile
+                if taken:
+                    return taken
+                with self.transaction() as db:
+                    if self._in_flight <= 1:
+                        return self.next_number(db, name), self.advance_clock(db, not_before)
+                    last = db.execute(
+                        "INSERT INTO counters (name, value) VALUES (?, ?) "
+                        "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value "
+                        "RETURNING value",
+                        (name, ID_BLOCK),
+                    ).fetchone()[0]
+                    with self._stamps:
+                        self._blocks[name] = [last - ID_BLOCK + 1, last]
 
-    def _reserve(self, name: str) -> None:
-        with self._refill:
-            with self._stamps:
-                block = self._blocks.get(name)
-                if block and block[0] <= block[1]:
-                    return  # another thread refilled it meanwhile
-            with self.transaction() as db:
-                last = db.execute(
-                    "INSERT INTO counters (name, value) VALUES (?, ?) "
-                    "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value "
-                    "RETURNING value",
-                    (name, ID_BLOCK),
-                ).fetchone()[0]
-                with self._stamps:
-                    self._blocks[name] = [last - ID_BLOCK + 1, last]
+    def _take(self, name: str, not_before: int) -> tuple[int, int] | None:
+        with self._stamps:
+            block = self._blocks.get(name)
+            if not block or block[0] > block[1]:
+                return None
+            number = block[0]
+            block[0] += 1
+            self._clock = max(self._clock + 1, int(not_before))
+            self._clock_ticks += 1
+            self._last_stamp = time.monotonic()
+            return number, self._clock
 
     def settle(self, idle_only: bool = False) -> None:
         """Write the clock seconds counted in memory, and hand back the reserved ids not used
-        (only after IDLE_SECONDS without a stamp when `idle_only`). Called when no request is
-        in flight any more, at each round of the worker, and when the server stops."""
+        (only after IDLE_SECONDS without a stamp when `idle_only`), in one transaction. Called
+        when no request is in flight any more, at each round of the worker, and at the stop."""
         with self._stamps:
             dirty = self._clock_ticks > 0
             idle = time.monotonic() - self._last_stamp > IDLE_SECONDS and not self._in_flight
             unused = any(b[0] <= b[1] for b in self._blocks.values())
-        if dirty:
-            with self.transaction() as db, self._stamps:
+        give_back = unused and (idle or not idle_only)
+        if dirty or give_back:
+            with self._refill, self.transaction() as db, self._stamps:
                 self._write_clock(db)
-        else:
-            # Another server may have moved the clock: follow it, so that times never go back.
-            stored = self._stored_clock(self.connection())
-            with self._stamps:
-                if self._clock_ticks == 0 and stored > self._clock:
-                    self._clock = self._clock_base = stored
-        if unused and (idle or not idle_only):
-            self._hand_back()
+                if give_back:
+                    self._hand_back(db)
+            return
+        # Another server may have moved the clock: follow it, so that times never go back.
+        stored = self._stored_clock(self.connection())
+        with self._stamps:
+            if self._clock_ticks == 0 and stored > self._clock:
+                self._clock = self._clock_base = stored
 
-    def _hand_back(self) -> None:
-        with self._refill, self.transaction() as db, self._stamps:
-            for name, (first_unused, last) in self._blocks.items():
-                if first_unused <= last:
-                    # Only if nobody reserved after us; otherwise the gap stays (ids never repeat).
-                    db.execute(
-                        "UPDATE counters SET value = ? WHERE name = ? AND value = ?",
-                        (first_unused - 1, name, last),
-                    )
-            self._blocks.clear()
+    def _hand_back(self, db: sqlite3.Connection) -> None:
+        """Return the ids reserved and not used (`_refill`, the transaction and `_stamps` held)."""
+        for name, (first_unused, last) in self._blocks.items():
+            if first_unused <= last:
+                # Only if nobody reserved after us; otherwise the gap stays (ids never repeat).
+                db.execute(
+                    "UPDATE counters SET value = ? WHERE name = ? AND value = ?",
+                    (first_unused - 1, name, last),
+                )
+        self._blocks.clear()
 
     @staticmethod
     def _stored_clock(db: sqlite3.Connection) -> int:
