@@ -2,18 +2,30 @@
 
 The posts are loaded with the very call learners know from scikit-learn. They are not ours:
 they are downloaded (or read from a cache), never committed.
+
+Unpacking scikit-learn's 15 MB archive takes a few tenths of a second in every notebook, so the
+table derived from it (`sports_table`) is kept in the working folder, under a name that changes
+with the archive, with scikit-learn's version and with this module's code: any of them changing
+derives the table afresh. scikit-learn itself is imported only when posts are loaded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from importlib import metadata
+from pathlib import Path
 
 import pandas as pd
-from sklearn.datasets import fetch_20newsgroups
 
 from helpers.errors import CourseError
+from helpers.jsonl_lines import read_jsonl, write_jsonl
+from helpers.paths import work_dir
 
 CATEGORIES = ["rec.sport.baseball", "rec.sport.hockey"]
+ARCHIVE = "20news-bydate_py3.pkz"  # scikit-learn's cache of the posts, in its data home
+CACHE_FOLDER = "cache"  # inside the working folder
+COLUMNS = ["prompt", "completion"]
 
 
 class DataUnavailable(CourseError):
@@ -27,6 +39,8 @@ def load_sports_posts(subset: str = "train"):
 
 def load_posts(categories: list[str], subset: str = "train"):
     """The posts of some newsgroups, shuffled the course's one way (random_state=42)."""
+    from sklearn.datasets import fetch_20newsgroups  # 0.3 s: only when posts are loaded
+
     try:
         return fetch_20newsgroups(
             subset=subset, shuffle=True, random_state=42, categories=categories
@@ -53,7 +67,39 @@ def sports_table(subset: str = "train") -> pd.DataFrame:
     This is the raw table the legacy walkthroughs built; the preparation tool (notebook 02)
     then adds the separator to each prompt and the leading space to each completion.
     """
+    cached = cached_table_path(subset)
+    if cached is not None and cached.exists():
+        try:
+            return pd.DataFrame(read_jsonl(cached), columns=COLUMNS)
+        except CourseError:
+            pass  # unreadable: derived again and rewritten below
     posts = load_sports_posts(subset)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {"prompt": [text.strip() for text in posts.data], "completion": label_names(posts)}
     )
+    cached = cached or cached_table_path(subset)  # the archive exists now, if just downloaded
+    if cached is not None:
+        write_jsonl(cached, table.to_dict("records"))
+    return table
+
+
+def cached_table_path(subset: str) -> Path | None:
+    """Where the `subset` table derived from the current archive, scikit-learn and code is
+    kept; None while scikit-learn has no archive of the posts."""
+    home = os.environ.get("SCIKIT_LEARN_DATA") or os.path.join("~", "scikit_learn_data")
+    archive = Path(home).expanduser() / ARCHIVE
+    try:
+        stat = archive.stat()
+    except OSError:
+        return None
+    key = hashlib.sha256()
+    for part in (
+        str(archive.resolve()),
+        str(stat.st_size),
+        str(stat.st_mtime_ns),
+        metadata.version("scikit-learn"),
+        Path(__file__).read_text(encoding="utf-8"),
+        subset,
+    ):
+        key.update(part.encode("utf-8", errors="surrogatepass") + b"\0")
+    return work_dir() / CACHE_FOLDER / f"sports-{subset}-{key.hexdigest()[:16]}.jsonl"

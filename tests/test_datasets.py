@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from helpers import datasets
@@ -51,3 +52,42 @@ def test_missing_data_offline_gives_one_clear_message(tmp_path):
     assert "SCIKIT_LEARN_DATA" in done.stdout
     assert "20news-bydate_py3.pkz" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+@needs_posts
+def test_the_derived_table_is_kept_and_renewed_when_the_archive_changes(tmp_path, monkeypatch):
+    import shutil
+    import time
+
+    home = tmp_path / "data"
+    home.mkdir()
+    archive = home / datasets.ARCHIVE
+    shutil.copy2(os.path.join(os.environ["SCIKIT_LEARN_DATA"], datasets.ARCHIVE), archive)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home))
+    monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path / "work"))
+    derived = datasets.sports_table("test")
+    kept = datasets.cached_table_path("test")
+    assert kept.exists() and kept.parent == tmp_path / "work" / datasets.CACHE_FOLDER
+    again = datasets.sports_table("test")
+    pd.testing.assert_frame_equal(again, derived)
+    # The cache is what is read: a changed cache shows (and a changed archive renews it).
+    kept.write_text(kept.read_text().replace("hockey", "HOCKEY"))
+    assert "HOCKEY" in set(datasets.sports_table("test").completion)
+    later = time.time() + 10
+    os.utime(archive, (later, later))
+    assert datasets.cached_table_path("test") != kept
+    pd.testing.assert_frame_equal(datasets.sports_table("test"), derived)
+
+
+@needs_posts
+def test_a_kept_table_is_read_without_importing_scikit_learn(tmp_path):
+    env = {**os.environ, "TUTORIAL_WORK_DIR": str(tmp_path)}
+    code = (
+        "import sys\nfrom helpers.datasets import sports_table\n"
+        "print(len(sports_table('test')), 'sklearn' in sys.modules)"
+    )
+    run = [sys.executable, "-c", code]
+    first = subprocess.run(run, env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    second = subprocess.run(run, env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert first.stdout.split() == ["796", "True"]
+    assert second.stdout.split() == ["796", "False"]
