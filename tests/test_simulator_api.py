@@ -14,12 +14,9 @@ import math
 import openai
 import pytest
 from simulator_fixtures import (
-    Contract,
     Recorder,
     all_events,
     jsonl,
-    load_spec,
-    openapi_spec_path,
     recording_client,
     tiny_classification,
     wait_for_job,
@@ -28,14 +25,6 @@ from simulator_fixtures import (
 from helpers import simulator
 from helpers.course import SEPARATOR
 from helpers.tokens import count_messages, count_prompt_completion, count_text
-
-
-@pytest.fixture(scope="module")
-def contract():
-    path = openapi_spec_path()
-    if not path.exists():
-        pytest.skip(f"OpenAI's OpenAPI description is not at {path} (../shared beside the repo)")
-    return Contract(load_spec(path))
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,6 @@ import json
 import openai
 import pytest
 from simulator_fixtures import (
-    CheckedClients,
-    contract_or_skip,
     jsonl,
     wait_for_batch,
 )
@@ -21,18 +19,6 @@ from helpers import simulator
 
 CHAT = "/v1/chat/completions"
 LEGACY = "/v1/completions"
-
-
-@pytest.fixture(scope="module")
-def contract():
-    return contract_or_skip()
-
-
-@pytest.fixture
-def checked(contract):
-    clients = CheckedClients(contract)
-    yield clients
-    assert clients.check() > 0
 
 
 @pytest.fixture

@@ -12,12 +12,9 @@ import httpx2
 import openai
 import pytest
 from simulator_fixtures import (
-    Contract,
     Recorder,
     jsonl,
     limerick_example,
-    load_spec,
-    openapi_spec_path,
     recording_client,
     tiny_classification,
     wait_for_job,
@@ -27,14 +24,6 @@ from helpers import simulator
 
 KEY = {"Authorization": "Bearer test-key"}
 FILE_LIMIT = 4000
-
-
-@pytest.fixture(scope="module")
-def contract():
-    path = openapi_spec_path()
-    if not path.exists():
-        pytest.skip(f"OpenAI's OpenAPI description is not at {path} (../shared beside the repo)")
-    return Contract(load_spec(path))
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import openai
 import pytest
 from simulator_fixtures import (
-    CheckedClients,
     all_events,
-    contract_or_skip,
     jsonl,
     launch_cli,
     tiny_classification,
@@ -24,19 +22,6 @@ from helpers.simulator.stamps import make_id
 
 TRAIN = jsonl(tiny_classification(20))
 VALID = jsonl(tiny_classification(6, offset=50))
-
-
-@pytest.fixture(scope="module")
-def contract():
-    return contract_or_skip()
-
-
-@pytest.fixture
-def checked(contract):
-    """Makes the tests' SDK clients; every response they get is checked at the end."""
-    clients = CheckedClients(contract)
-    yield clients
-    clients.check()
 
 
 def steps_of(client, job_id: str) -> list[dict]:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import openai
 import pytest
-from simulator_fixtures import contract_or_skip
 
 from helpers import simulator
 
@@ -36,11 +35,6 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client(server):
     return openai.OpenAI(base_url=server.base_url, api_key="test-key", max_retries=0)
-
-
-@pytest.fixture(scope="module")
-def contract():
-    return contract_or_skip()
 
 
 def _without_nulls(value):

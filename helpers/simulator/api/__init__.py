@@ -81,3 +81,17 @@ JsonBody = Annotated[dict, Depends(json_body)]
 def reply(body) -> JSONResponse:
     """The answer as it is: built by our own code, it needs no conversion by FastAPI."""
     return JSONResponse(body)
+
+
+def page(found: list[dict] | None, limit: int, after: str | None, what: str) -> dict:
+    """A list envelope from one more row than asked for (`None`: `after` named no such item)."""
+    if found is None:
+        raise invalid(f"after: no such {what} {after!r}", param="after")
+    data = found[:limit]
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+        "has_more": len(found) > limit,
+    }

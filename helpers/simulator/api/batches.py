@@ -29,7 +29,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from helpers.jsonl_lines import LineError, iter_jsonl
-from helpers.simulator.api import JsonBody, Sim, reply
+from helpers.simulator.api import JsonBody, Sim, page, reply
 from helpers.simulator.api.completions import chat_completion, completion
 from helpers.simulator.api.files import get_file
 from helpers.simulator.api.jobs import check_metadata
@@ -85,19 +85,7 @@ def list_batches(
     """The batches, newest first; `after` continues below the given batch."""
     if not 1 <= limit <= MAX_LIST_LIMIT:
         raise invalid(f"limit must be between 1 and {MAX_LIST_LIMIT}, not {limit}", param="limit")
-    found = sim.store.batches(after, limit + 1)
-    if found is None:
-        raise invalid(f"after: no such batch {after!r}", param="after")
-    data = found[:limit]
-    return reply(
-        {
-            "object": "list",
-            "data": data,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-            "has_more": len(found) > limit,
-        }
-    )
+    return reply(page(sim.store.batches(after, limit + 1), limit, after, "batch"))
 
 
 @router.get("/{batch_id}")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from helpers.simulator.api import Sim, reply
+from helpers.simulator.api import Sim, page, reply
 from helpers.simulator.errors import APIError, invalid, not_found
 from helpers.simulator.stamps import make_id
 
@@ -47,18 +47,8 @@ def list_files(
 ):
     if not 1 <= limit <= MAX_LIST_LIMIT:
         raise invalid(f"limit must be between 1 and {MAX_LIST_LIMIT}, not {limit}", param="limit")
-    found = sim.store.files(purpose, after, order == "asc", limit + 1)
-    if found is None:
-        raise invalid(f"after: no such file {after!r}", param="after")
-    data = found[:limit]
     return reply(
-        {
-            "object": "list",
-            "data": data,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-            "has_more": len(found) > limit,
-        }
+        page(sim.store.files(purpose, after, order == "asc", limit + 1), limit, after, "file")
     )
 
 
