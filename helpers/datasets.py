@@ -20,7 +20,7 @@ import pandas as pd
 
 from helpers.errors import CourseError
 from helpers.jsonl_lines import read_jsonl, write_jsonl
-from helpers.paths import work_dir
+from helpers.paths import use_shared_data, work_dir
 
 CATEGORIES = ["rec.sport.baseball", "rec.sport.hockey"]
 ARCHIVE = "20news-bydate_py3.pkz"  # scikit-learn's cache of the posts, in its data home
@@ -41,6 +41,7 @@ def load_posts(categories: list[str], subset: str = "train"):
     """The posts of some newsgroups, shuffled the course's one way (random_state=42)."""
     from sklearn.datasets import fetch_20newsgroups  # 0.3 s: only when posts are loaded
 
+    use_shared_data()  # a cache beside the course serves offline, however Jupyter was started
     try:
         return fetch_20newsgroups(
             subset=subset, shuffle=True, random_state=42, categories=categories

@@ -44,25 +44,24 @@ def _cut(post: str) -> str:
 
 def triage_examples(subset: str, per_class: int) -> list[dict]:
     """Prompt/completion examples: a post, then the number of its newsgroup (" 1" ... " 4")."""
-    posts = load_posts(TRIAGE_CATEGORIES, subset)
-    taken = {c: 0 for c in range(len(TRIAGE_CATEGORIES))}
-    out = []
-    for text, target in zip(posts.data, posts.target, strict=True):
-        if taken[target] < per_class:
-            taken[target] += 1
-            out.append({"prompt": _cut(text) + SEPARATOR, "completion": f" {target + 1}"})
-    return out
+    labels = {group: f" {i + 1}" for i, group in enumerate(TRIAGE_CATEGORIES)}
+    return _labelled_posts(TRIAGE_CATEGORIES, labels, subset, per_class)
 
 
 def score_examples(subset: str, per_class: int) -> list[dict]:
     """Prompt/completion examples: a post about cars (" car") or motorcycles (" bike")."""
-    posts = load_posts(SCORE_CATEGORIES, subset)
-    taken = {c: 0 for c in range(len(SCORE_CATEGORIES))}
+    return _labelled_posts(SCORE_CATEGORIES, SCORE_LABELS, subset, per_class)
+
+
+def _labelled_posts(categories, labels: dict, subset: str, per_class: int) -> list[dict]:
+    """The first `per_class` posts of each newsgroup, in the course's order, with its label."""
+    posts = load_posts(categories, subset)
+    taken = dict.fromkeys(range(len(categories)), 0)
     out = []
     for text, target in zip(posts.data, posts.target, strict=True):
         if taken[target] < per_class:
             taken[target] += 1
-            label = SCORE_LABELS[posts.target_names[target]]
+            label = labels[posts.target_names[target]]
             out.append({"prompt": _cut(text) + SEPARATOR, "completion": label})
     return out
 

@@ -14,6 +14,7 @@ import tiktoken
 
 from helpers.errors import CourseError
 from helpers.model_catalog import encoding_name_for
+from helpers.paths import use_shared_data
 
 # Chat formatting adds a few tokens around each message, and primes the reply.
 TOKENS_PER_MESSAGE = 3
@@ -37,6 +38,7 @@ class EncodingUnavailable(CourseError):
 @functools.cache
 def get_encoding(name: str) -> tiktoken.Encoding:
     """Load an encoding by name, or explain plainly why it cannot be loaded."""
+    use_shared_data()  # a cache beside the course serves offline, however Jupyter was started
     try:
         return tiktoken.get_encoding(name)
     except Exception as exc:  # network errors come in many types
