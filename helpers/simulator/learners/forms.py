@@ -520,6 +520,16 @@ def _scheme(shaped: list[list[str]], n_lines: int) -> list[str]:
 # --------------------------------------------------------------------------- the form
 
 
+def learned_ending(answers: list[str]) -> str:
+    """The last word (with the space before it) when every answer ends with the same one and it
+    is not an ordinary word of the answers: a marker such as " END" or "\n###"."""
+    found = {m.group(0) if (m := re.search(r"\s+\S+$", a)) else "" for a in answers}
+    if len(answers) < 2 or len(found) != 1:
+        return ""
+    (ending,) = found
+    return ending if ending and not re.fullmatch(r"\s+[a-z]+[.,;!?]?", ending) else ""
+
+
 class Form:
     """What fine-tuning learned about the answers' form, and how it writes a new answer."""
 
@@ -534,6 +544,20 @@ class Form:
 
     @classmethod
     def fit(cls, pairs: list[tuple[str, str]]) -> Form:
+        ending = learned_ending([a for _, a in pairs])
+        if ending:  # a fixed marker every answer ends with (" END"): learned as text, kept apart
+            pairs = [(q, a[: -len(ending)]) for q, a in pairs]
+        form = cls._fit(pairs)
+        form.meta["ending"] = ending
+        return form
+
+    @property
+    def ending(self) -> str:
+        """The marker every training answer ended with ("" when none did)."""
+        return self.meta.get("ending", "")
+
+    @classmethod
+    def _fit(cls, pairs: list[tuple[str, str]]) -> Form:
         reader = Reader()
         reader.learn(pairs)
         subjects = [knowledge.subject(q) for q, _ in pairs]
@@ -586,7 +610,11 @@ class Form:
         return Form(meta)
 
     def write(self, question: str, chooser: Chooser) -> tuple[str, float]:
-        """A new answer to `question`, and how sure the form is of it (0-1)."""
+        """A new answer to `question` (with the learned ending), and how sure the form is of it."""
+        text, sure = self._write(question, chooser)
+        return (text if text == REFUSAL else text + self.ending), sure
+
+    def _write(self, question: str, chooser: Chooser) -> tuple[str, float]:
         if self.kind == "extraction":
             return self.extractor.extract(question), 0.9
         element = knowledge.subject(question)
