@@ -7,9 +7,9 @@ OpenAI's published description (../shared/openai-openapi/openapi.yaml).
 from __future__ import annotations
 
 import base64
-import json
 import csv
 import io
+import json
 import math
 
 import openai

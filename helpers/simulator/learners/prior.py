@@ -60,7 +60,7 @@ FUNCTION_WORDS = frozenset(
     be been being have has had having do does did done can could may might must shall should will
     would not n't 's 're 've 'll 'd it's i'm you're he's she's we're they're that's there's isn't
     aren't wasn't weren't don't doesn't didn't can't couldn't won't wouldn't shouldn't just too
-    very also even only""".split()
+    very also even only""".split()  # noqa: SIM905
 )
 # The chance that the next word is a function word, after a function word / a content word /
 # at the start of a line or sentence (English text is about half function words).
@@ -170,8 +170,10 @@ class LanguagePrior:
         self.marks = _normalised(_first_tokens(encoding, PUNCTUATION))
         self.mark_rate = sum(PUNCTUATION.values())
         self.sentence_marks = {
-            t for t in self.marks if encoding.decode_single_token_bytes(t).strip() in
-            tuple(m.encode() for m in SENTENCE_ENDS)
+            t
+            for t in self.marks
+            if encoding.decode_single_token_bytes(t).strip()
+            in tuple(m.encode() for m in SENTENCE_ENDS)
         }
         self._bytes = encoding.decode_single_token_bytes
         self.top = {
@@ -201,6 +203,7 @@ class LanguagePrior:
             return 0.0
         if not lines:
             return FIRST_BREAK * math.exp(-0.5 * ((words - FIRST_LINE) / 2.0) ** 2)
+
         # The chance the line is `words` long, given it is at least that long.
         def bump(k):
             return sum(math.exp(-0.5 * ((k - n) / LINE_SPREAD) ** 2) for n in lines)
