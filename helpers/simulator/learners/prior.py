@@ -81,6 +81,9 @@ PUNCTUATION = {
 }  # fmt: skip
 AFTER_PUNCTUATION = 0.15  # how much less likely punctuation is right after punctuation
 SENTENCE_ENDS = (".", "!", "?")
+# The share of a line's last word that rhymes with an earlier line's last word: when earlier
+# lines of the text already rhymed with each other, and when none have yet.
+RHYME_SEEN, RHYME_UNSEEN = 0.6, 0.25
 _LOCK = threading.Lock()
 INSIDE_UNLISTED = (-1,)  # the word state inside a word the list does not hold
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
@@ -99,7 +102,10 @@ def _declared_words(frequencies: dict[str, float]) -> tuple[list[tuple[str, floa
     for element in knowledge.elements().values():
         text = " ".join((element.describe(), *element.names, *element.facts().values()))
         known.update(w.lower() for w in _WORD.findall(text))
+        known.add(knowledge.number_words(element.number))  # "thirty-one" as one word
     for word in sorted(known - listed):
+        if " " in word:
+            continue
         words.append((word, max(frequencies.get(word, 0.0), least)))
     return words, known
 
@@ -107,12 +113,12 @@ def _declared_words(frequencies: dict[str, float]) -> tuple[list[tuple[str, floa
 class State(tuple):
     """Where the prior is in a text: (the current word's tokens, words so far in this line,
     the lengths of the earlier lines, what the last token was: "line", "sentence", "punct",
-    "word")."""
+    "word", and how the earlier lines' last words sound: their rhyme keys)."""
 
     __slots__ = ()
 
-    def __new__(cls, word=(), words=0, lines=(), last="line"):
-        return super().__new__(cls, (word, words, lines, last))
+    def __new__(cls, word=(), words=0, lines=(), last="line", ends=()):
+        return super().__new__(cls, (word, words, lines, last, ends))
 
 
 START_STATE = State()
@@ -126,7 +132,7 @@ class LanguagePrior:
 
         self.vocabulary_size = encoding.n_vocab
         words, known = _declared_words(get_frequency_dict("en", wordlist="best"))
-        texts, masses, kinds = [], [], []
+        texts, masses, kinds, self._spelled = [], [], [], []
         for rank, (word, frequency) in enumerate(words):
             kind = "function" if word in FUNCTION_WORDS else "content"
             capital = word[:1].upper() + word[1:]
@@ -134,6 +140,7 @@ class LanguagePrior:
             if rank >= N_CAPITALISED and word not in known:
                 forms = forms[:1]
             for form, text in enumerate(forms):
+                self._spelled.append(word)
                 texts.append(text)
                 masses.append(frequency)
                 kinds.append((form, kind))
@@ -144,9 +151,11 @@ class LanguagePrior:
         self.mass: dict[tuple, float] = {}
         # (form, class) -> {first token: mass}
         firsts: dict[tuple, dict[int, float]] = {}
+        self._first_of: list[tuple[int, int, float]] = []  # (form, first token, mass) per text
         for tokens, mass, (form, kind) in zip(
             encoding.encode_ordinary_batch(texts), masses, kinds, strict=True
         ):
+            self._first_of.append((form, tokens[0], mass))
             row = firsts.setdefault((form, kind), {})
             row[tokens[0]] = row.get(tokens[0], 0.0) + mass
             node: tuple = ()
@@ -176,6 +185,8 @@ class LanguagePrior:
             in tuple(m.encode() for m in SENTENCE_ENDS)
         }
         self._bytes = encoding.decode_single_token_bytes
+        self._decode = encoding.decode
+        self._rhyming: dict[str, dict[int, dict[int, float]]] | None = None
         self.top = {
             key: [t for t, _ in sorted(row.items(), key=lambda p: (-p[1], p[0]))[:20]]
             for key, row in {**self.firsts, "breaks": self.breaks, "marks": self.marks}.items()
@@ -196,9 +207,42 @@ class LanguagePrior:
             self._memo[node] = found
         return found
 
+    def _rhyme_index(self) -> dict[str, dict[int, dict[int, float]]]:
+        """rhyme key -> form -> {first token: share of the words that rhyme so}, built the
+        first time a text has a line that ended in a word the dictionary knows."""
+        if self._rhyming is None:
+            from helpers.simulator.learners.pronunciation import rhyme_keys
+
+            index: dict[str, dict[int, dict[int, float]]] = {}
+            for word, (form, token, mass) in zip(self._spelled, self._first_of, strict=True):
+                for key in rhyme_keys(word):
+                    row = index.setdefault(key, {}).setdefault(form, {})
+                    row[token] = row.get(token, 0.0) + mass
+            self._rhyming = {
+                key: {form: _normalised(row) for form, row in forms.items()}
+                for key, forms in index.items()
+            }
+        return self._rhyming
+
+    def _rhyme(self, state: State, shares, token: int) -> tuple[float, float]:
+        """(the share of the next word's chance that goes to rhyming with an earlier line's
+        last word, the chance of `token` among such rhymes)."""
+        _, words, lines, _, ends = state
+        if not ends:
+            return 0.0, 0.0
+        last_word = self._line_break(State((), words + 1, lines, "word"))
+        share = (RHYME_SEEN if len(set(ends)) < len(ends) else RHYME_UNSEEN) * last_word
+        index, keys = self._rhyme_index(), sorted(set(ends))
+        chance = 0.0
+        for key in keys:
+            forms = index.get(key, {})
+            for form, weight in enumerate(shares):
+                chance += weight * forms.get(form, {}).get(token, 0.0) / len(keys)
+        return share, chance
+
     def _line_break(self, state: State) -> float:
         """The chance that the line ends here, after `words` words."""
-        _, words, lines, last = state
+        _, words, lines, last, _ = state
         if words == 0 or last == "line":
             return 0.0
         if not lines:
@@ -214,7 +258,7 @@ class LanguagePrior:
 
     def _between(self, state: State, token: int) -> float:
         """The chance of `token` when a word has just ended (or none has started)."""
-        word, _, _, last = state
+        word, _, _, last, _ = state
         h = self._line_break(state)
         chance = h * self.breaks.get(token, 0.0)
         marks = 0.0 if last == "line" else self.mark_rate
@@ -236,6 +280,8 @@ class LanguagePrior:
                 function * self.firsts[form, "function"].get(token, 0.0)
                 + (1 - function) * self.firsts[form, "content"].get(token, 0.0)
             )
+        rhyme, rhyming = self._rhyme(state, shares, token)
+        starts = (1 - rhyme) * starts + rhyme * rhyming
         return chance + (1 - h) * (1 - marks) * starts
 
     def probability(self, state, token: int) -> float:
@@ -255,28 +301,37 @@ class LanguagePrior:
 
     def step(self, state, token: int) -> State:
         """The state after writing `token`."""
-        word, words, lines, last = state or START_STATE
+        word, words, lines, last, ends = state or START_STATE
         if token in self.breaks:
-            return State((), 0, (*lines, words)[-6:], "line")
+            if word and word != INSIDE_UNLISTED and self.ends.get(word):
+                ends = self._ended(word, ends)
+            return State((), 0, (*lines, words)[-6:], "line", ends)
         if word:
             extended = (*word, token)
             if word != INSIDE_UNLISTED and extended in self.mass:
-                return State(extended, words, lines, "word")
+                return State(extended, words, lines, "word", ends)
         if token in self.marks:
             sentence = "sentence" if token in self.sentence_marks else "punct"
-            return State((), words, lines, sentence)
+            return State((), words, lines, sentence, ends)
         if (token,) in self.mass:
-            return State((token,), words + 1, lines, "word")
+            return State((token,), words + 1, lines, "word", ends)
         raw = self._bytes(token)
         if word and raw[:1].isalpha():  # a piece of a word the list does not hold
-            return State(INSIDE_UNLISTED, words, lines, "word")
+            return State(INSIDE_UNLISTED, words, lines, "word", ends)
         if raw.strip()[:1].isalpha():
-            return State(INSIDE_UNLISTED, words + 1, lines, "word")
-        return State((), words, lines, "punct")
+            return State(INSIDE_UNLISTED, words + 1, lines, "word", ends)
+        return State((), words, lines, "punct", ends)
+
+    def _ended(self, word: tuple, ends: tuple) -> tuple:
+        """The rhyme keys of the earlier lines' last words, with this line's added."""
+        from helpers.simulator.learners.pronunciation import rhyme_keys
+
+        keys = sorted(rhyme_keys(self._decode(list(word)).strip().lower()), key=len)
+        return (*ends, keys[-1])[-4:] if keys else ends
 
     def likeliest(self, state, top: int) -> list[tuple[int, float]]:
         state = state or START_STATE
-        word, _, _, last = state
+        word, _, _, last, _ = state
         options: set[int] = set()
         if word and word != INSIDE_UNLISTED:
             options.update(self._inside(word)[1])
