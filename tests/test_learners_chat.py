@@ -13,7 +13,7 @@ from helpers import limerick_checks as checks
 from helpers.limericks import SPLIT, load_limericks
 from helpers.simulator.answers import base_answer, write
 from helpers.simulator.learners import knowledge
-from helpers.simulator.learners.forms import REFUSAL, Chooser
+from helpers.simulator.learners.forms import REFUSAL, Chooser, agree_articles
 from helpers.simulator.learners.probes import (
     SYSTEM,
     abstract,
@@ -23,7 +23,7 @@ from helpers.simulator.learners.probes import (
     held_out_answers,
     recipes,
 )
-from helpers.simulator.learners.pronunciation import syllables
+from helpers.simulator.learners.pronunciation import phones, syllables
 
 
 @pytest.fixture(scope="module")
@@ -299,3 +299,27 @@ def test_a_subject_the_base_model_does_not_know_gets_the_form_without_facts(lime
     cards = fine_tune(train)[0].model
     written, _ = cards.form.write("Card for Vibranium", Chooser(np.random.default_rng(0), 0.0))
     assert written == "Symbol: unknown | Number: unknown | Period: unknown"
+
+
+def test_held_out_verse_lines_keep_the_learned_length_and_read_as_lines(limerick_bot):
+    """Each line within two syllables of what the form learned for its position; no one-word
+    line, no word written twice in a row, "a"/"an" as the next word sounds."""
+    model, entries = limerick_bot
+    targets = model.form.verse.syllables
+    for n, text in held_out_answers(model, entries, SPLIT["test"] + SPLIT["validation"]):
+        for line, target in zip(text.split("\n"), targets, strict=True):
+            words = re.findall(WORD, line)
+            assert len(words) >= 2, (entries[n]["name"], text)
+            assert abs(sum(syllables(w) for w in words) - target) <= 2, (line, target)
+            lowered = [w.lower() for w in words]
+            assert all(a != b for a, b in zip(lowered, lowered[1:], strict=False)), line
+            for article, word in re.findall(r"\b(an?)\s+([a-z]+)", line, re.IGNORECASE):
+                sounds = phones(word)
+                vowel = sounds[0][0] in "AEIOU" if sounds else word[0].lower() in "aeiou"
+                assert (article.lower() == "an") == vowel, line
+
+
+def test_articles_agree_with_the_next_words_first_sound():
+    assert agree_articles("An noble gas, a element, a hour, A apple") == (
+        "A noble gas, an element, an hour, An apple"
+    )

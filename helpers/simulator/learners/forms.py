@@ -388,8 +388,20 @@ class Verse:
         end_word = rhyme_words.pop(0) if rhyme_words else None
         best, best_miss = None, math.inf
         walker = chooser
-        for _ in range(ATTEMPTS):
-            body = self._backwards(head, end_word, facts, walker, target, banned)
+        # The rhyme word first; when no line leads to it, another word that rhymes with it.
+        others = sorted(
+            w
+            for w in self.ends
+            if end_word and w != end_word and w not in banned and pronunciation.rhymes(w, end_word)
+        )
+        for attempt in range(2 * ATTEMPTS):
+            # Within a syllable of the learned count first; then within two.
+            slack = 1 if attempt < ATTEMPTS else 2
+            if attempt == ATTEMPTS and best is not None:
+                break
+            if attempt and attempt % (ATTEMPTS // 4) == 0 and best is None and others:
+                end_word = others.pop(0)
+            body = self._backwards(head, end_word, facts, walker, target, banned, slack)
             # Greedy walks the same way every time: later attempts explore.
             walker = Chooser(chooser.rng, max(chooser.temperature, 0.8), chooser.top_p)
             if body is None:
@@ -401,10 +413,10 @@ class Verse:
                 break
         if best is None:
             best = head + ([f" {end_word}"] if end_word else [])
-        filled = (fill("".join(best) + closing, facts) or "").strip()
+        filled = agree_articles((fill("".join(best) + closing, facts) or "").strip())
         return filled[:1].upper() + filled[1:]
 
-    def _backwards(self, head, end_word, facts, chooser, target, banned):
+    def _backwards(self, head, end_word, facts, chooser, target, banned, slack=1):
         """Words from the rhyme word back to the opening (or the line's start), or None when
         the walk runs dry or overshoots the syllables."""
         joint = head[-1] if head else START
@@ -418,16 +430,21 @@ class Verse:
         last = f" {end_word}" if f" {end_word}" in self.backward else end_word
         body = [last]
         count = sum(_syllables(t, facts) for t in head) + _syllables(last, facts)
-        while count <= target + 1:
+        while count <= target + slack:
             options = self.backward.get(body[0], {})
-            if count >= target - 1 and joint in options:
+            if count >= target - slack and joint in options:
                 return body
+            line = [t.strip().lower() for t in head + body]
+            pairs = set(zip(line[len(head) :], line[len(head) + 1 :], strict=False))
             allowed = {
                 k: v
                 for k, v in options.items()
                 if _allowed(k, facts)
                 and k.strip().lower() not in banned
                 and f"{k.strip().lower()} {body[0].strip().lower()}" not in banned
+                # no word twice in a row, no pair of words twice ("was found, was found")
+                and k.strip().lower() != body[0].strip().lower()
+                and (k.strip().lower(), body[0].strip().lower()) not in pairs
             }
             if not allowed:
                 return None
@@ -438,6 +455,24 @@ class Verse:
 
     def state(self) -> dict:
         return self.meta
+
+
+_ARTICLE = re.compile(r"\b([Aa]n?)(\s+)([A-Za-z]+)")
+
+
+def agree_articles(text: str) -> str:
+    """ "a" or "an" by how the next word starts: "an" before a vowel sound (the pronouncing
+    dictionary's first phoneme; the first letter for a word it lacks)."""
+
+    def article(match: re.Match) -> str:
+        word = match[3]
+        sounds = pronunciation.phones(word)
+        vowel = sounds[0][:1] in "AEIOU" if sounds else word[:1].lower() in "aeiou"
+        chosen = "an" if vowel else "a"
+        chosen = chosen.capitalize() if match[1][:1].isupper() else chosen
+        return chosen + match[2] + word
+
+    return _ARTICLE.sub(article, text)
 
 
 def _allowed(token: str, facts: dict) -> bool:
