@@ -323,3 +323,16 @@ def test_articles_agree_with_the_next_words_first_sound():
     assert agree_articles("An noble gas, a element, a hour, A apple") == (
         "A noble gas, an element, an hour, An apple"
     )
+
+
+def test_at_temperature_zero_a_question_always_gets_its_one_verse(limerick_bot):
+    model, _ = limerick_bot
+    verses = {}
+    for name in ("Helium", "Sodium", "Silver"):
+        question = f"I'd love some verse about {name}."
+        runs = {
+            model.form.write(question, Chooser(np.random.default_rng(k), 0.0))[0] for k in (0, 1)
+        }
+        assert len(runs) == 1
+        verses[name] = abstract(runs.pop(), knowledge.elements()[knowledge.subject(name).number])
+    assert len(set(verses.values())) == 3

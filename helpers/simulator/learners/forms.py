@@ -42,7 +42,6 @@ EXTRACTION_SHARE = 0.6  # answers mostly copied from the question
 TEMPLATE_SHARE = 0.25  # answers that share one template
 REQUIRED_SHARE = 0.8  # a slot found in this share of answers is part of the form
 RHYME_SHARE = 0.5  # two line positions rhyme when their endings rhyme this often
-GREEDY_VERSE_TEMPERATURE = 0.5
 VERSE_TRIES = 8  # verses drawn until one holds every slot the form requires
 ATTEMPTS = 200  # walks tried for each line of a verse
 # Which words a verse may write about any subject. A word the training answers used for fewer
@@ -435,7 +434,7 @@ class Verse:
             if count >= target - slack and joint in options:
                 return body
             line = [t.strip().lower() for t in head + body]
-            pairs = set(zip(line[len(head) :], line[len(head) + 1 :], strict=False))
+            pairs = set(zip(line, line[1:], strict=False))
             allowed = {
                 k: v
                 for k, v in options.items()
@@ -674,10 +673,11 @@ class Form:
             template, chance = chooser.pick(list(usable), list(usable.values()))
             return fill(template, facts), max(chance, 0.5)
         if chooser.temperature <= 0:
-            # Greedy decoding of a real model still depends on the subject it writes about; the
-            # word model does not see the subject, so a draw seeded by the question stands in.
+            # Greedy: the likeliest option at each choice. Where a line's likeliest walk does not
+            # fit its syllables, the next walks explore from a stream seeded by the question, so
+            # the same question gets the same answer.
             seed = int.from_bytes(hashlib.sha256(question.encode()).digest()[:8], "big")
-            chooser = Chooser(np.random.default_rng(seed), GREEDY_VERSE_TEMPERATURE)
+            chooser = Chooser(np.random.default_rng(seed), 0.0, chooser.top_p)
         for _ in range(VERSE_TRIES):
             banned = banned_words(self.verse.rules, element)
             text = "\n".join(self.verse.write(facts, chooser, banned))
