@@ -84,6 +84,7 @@ SENTENCE_ENDS = (".", "!", "?")
 # The share of a line's last word that rhymes with an earlier line's last word: when earlier
 # lines of the text already rhymed with each other, and when none have yet.
 RHYME_SEEN, RHYME_UNSEEN = 0.6, 0.25
+CONTEXT_MEMO = 200_000  # states whose context is kept (a few hundred bytes each)
 _LOCK = threading.Lock()
 INSIDE_UNLISTED = (-1,)  # the word state inside a word the list does not hold
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
@@ -187,6 +188,7 @@ class LanguagePrior:
         self._bytes = encoding.decode_single_token_bytes
         self._decode = encoding.decode
         self._rhyming: dict[str, dict[int, dict[int, float]]] | None = None
+        self._contexts: dict[State, tuple] = {}
         self.top = {
             key: [t for t, _ in sorted(row.items(), key=lambda p: (-p[1], p[0]))[:20]]
             for key, row in {**self.firsts, "breaks": self.breaks, "marks": self.marks}.items()
@@ -213,9 +215,10 @@ class LanguagePrior:
         if self._rhyming is None:
             from helpers.simulator.learners.pronunciation import rhyme_keys
 
+            keys_of = {word: rhyme_keys(word) for word in set(self._spelled)}
             index: dict[str, dict[int, dict[int, float]]] = {}
             for word, (form, token, mass) in zip(self._spelled, self._first_of, strict=True):
-                for key in rhyme_keys(word):
+                for key in keys_of[word]:
                     row = index.setdefault(key, {}).setdefault(form, {})
                     row[token] = row.get(token, 0.0) + mass
             self._rhyming = {
@@ -224,47 +227,30 @@ class LanguagePrior:
             }
         return self._rhyming
 
-    def _rhyme(self, state: State, shares, token: int) -> tuple[float, float]:
-        """(the share of the next word's chance that goes to rhyming with an earlier line's
-        last word, the chance of `token` among such rhymes)."""
-        _, words, lines, _, ends = state
-        if not ends:
-            return 0.0, 0.0
-        last_word = self._line_break(State((), words + 1, lines, "word"))
-        share = (RHYME_SEEN if len(set(ends)) < len(ends) else RHYME_UNSEEN) * last_word
-        index, keys = self._rhyme_index(), sorted(set(ends))
-        chance = 0.0
-        for key in keys:
-            forms = index.get(key, {})
-            for form, weight in enumerate(shares):
-                chance += weight * forms.get(form, {}).get(token, 0.0) / len(keys)
-        return share, chance
-
-    def _line_break(self, state: State) -> float:
+    def _line_break(self, words: int, lines: tuple, last: str) -> float:
         """The chance that the line ends here, after `words` words."""
-        _, words, lines, last, _ = state
         if words == 0 or last == "line":
             return 0.0
         if not lines:
             return FIRST_BREAK * math.exp(-0.5 * ((words - FIRST_LINE) / 2.0) ** 2)
-
         # The chance the line is `words` long, given it is at least that long.
-        def bump(k):
-            return sum(math.exp(-0.5 * ((k - n) / LINE_SPREAD) ** 2) for n in lines)
+        bumps = [
+            sum(math.exp(-0.5 * ((k - n) / LINE_SPREAD) ** 2) for n in lines)
+            for k in range(words, words + 12)
+        ]
+        return 0.01 + (LINE_BREAK_MOST - 0.01) * bumps[0] / (sum(bumps) + 1e-9)
 
-        here = bump(words)
-        later = sum(bump(k) for k in range(words + 1, words + 12))
-        return 0.01 + (LINE_BREAK_MOST - 0.01) * here / (here + later + 1e-9)
-
-    def _between(self, state: State, token: int) -> float:
-        """The chance of `token` when a word has just ended (or none has started)."""
-        word, _, _, last, _ = state
-        h = self._line_break(state)
-        chance = h * self.breaks.get(token, 0.0)
+    def _context(self, state: State) -> tuple:
+        """What the chance of the next word or mark depends on at `state` (computed once per
+        state): (line break, punctuation, function word, form shares, rhyme share, rhymes)."""
+        found = self._contexts.get(state)
+        if found is not None:
+            return found
+        word, words, lines, last, ends = state
+        h = self._line_break(words, lines, last)
         marks = 0.0 if last == "line" else self.mark_rate
         if last in ("punct", "sentence"):
             marks *= AFTER_PUNCTUATION
-        chance += (1 - h) * marks * self.marks.get(token, 0.0)
         if word and word != INSIDE_UNLISTED:
             ended = self.ends.get(word, 0.0)
             share = self.function_ends.get(word, 0.0) / ended if ended else 0.0
@@ -274,14 +260,34 @@ class LanguagePrior:
         else:
             function = FUNCTION_AFTER["start"]
         shares = FORM_SHARES[last if last in ("line", "sentence") else "inside"]
+        rhyme, rhymes = 0.0, []
+        if ends:  # the word about to start may be the line's last: it rhymes with an earlier end
+            last_word = self._line_break(words + 1, lines, "word")
+            rhyme = (RHYME_SEEN if len(set(ends)) < len(ends) else RHYME_UNSEEN) * last_word
+            index, keys = self._rhyme_index(), sorted(set(ends))
+            rhymes = [
+                (weight / len(keys), index.get(key, {}).get(form, {}))
+                for key in keys
+                for form, weight in enumerate(shares)
+            ]
+        found = (h, marks, function, shares, rhyme, rhymes)
+        if len(self._contexts) < CONTEXT_MEMO:
+            self._contexts[state] = found
+        return found
+
+    def _between(self, state: State, token: int) -> float:
+        """The chance of `token` when a word has just ended (or none has started)."""
+        h, marks, function, shares, rhyme, rhymes = self._context(state)
+        chance = h * self.breaks.get(token, 0.0) + (1 - h) * marks * self.marks.get(token, 0.0)
         starts = 0.0
         for form, share in enumerate(shares):
             starts += share * (
                 function * self.firsts[form, "function"].get(token, 0.0)
                 + (1 - function) * self.firsts[form, "content"].get(token, 0.0)
             )
-        rhyme, rhyming = self._rhyme(state, shares, token)
-        starts = (1 - rhyme) * starts + rhyme * rhyming
+        if rhyme:
+            rhyming = sum(weight * row.get(token, 0.0) for weight, row in rhymes)
+            starts = (1 - rhyme) * starts + rhyme * rhyming
         return chance + (1 - h) * (1 - marks) * starts
 
     def probability(self, state, token: int) -> float:
