@@ -218,7 +218,7 @@ class LanguagePrior:
             keys_of = {word: rhyme_keys(word) for word in set(self._spelled)}
             index: dict[str, dict[int, dict[int, float]]] = {}
             for word, (form, token, mass) in zip(self._spelled, self._first_of, strict=True):
-                for key in keys_of[word]:
+                for key in sorted(keys_of[word]):
                     row = index.setdefault(key, {}).setdefault(form, {})
                     row[token] = row.get(token, 0.0) + mass
             self._rhyming = {
@@ -332,7 +332,9 @@ class LanguagePrior:
         """The rhyme keys of the earlier lines' last words, with this line's added."""
         from helpers.simulator.learners.pronunciation import rhyme_keys
 
-        keys = sorted(rhyme_keys(self._decode(list(word)).strip().lower()), key=len)
+        keys = sorted(
+            rhyme_keys(self._decode(list(word)).strip().lower()), key=lambda k: (len(k), k)
+        )
         return (*ends, keys[-1])[-4:] if keys else ends
 
     def likeliest(self, state, top: int) -> list[tuple[int, float]]:
