@@ -13,7 +13,7 @@ from helpers import limerick_checks as checks
 from helpers.limericks import SPLIT, load_limericks
 from helpers.simulator.answers import base_answer, write
 from helpers.simulator.learners import knowledge
-from helpers.simulator.learners.forms import REFUSAL, Chooser
+from helpers.simulator.learners.forms import REFUSAL, Chooser, agree_articles
 from helpers.simulator.learners.probes import (
     SYSTEM,
     abstract,
@@ -23,7 +23,7 @@ from helpers.simulator.learners.probes import (
     held_out_answers,
     recipes,
 )
-from helpers.simulator.learners.pronunciation import syllables
+from helpers.simulator.learners.pronunciation import phones, syllables
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +230,7 @@ def test_sampling_varies_with_the_draw_and_repeats_with_the_seed(limerick_bot):
 
 
 @pytest.mark.xfail(
-    strict=True, reason="the word-frequency prior reads limericks at about 6.8 nats (target 0.2-5)"
+    strict=True, reason="the word prior reads limericks at about 6.5 nats (target 0.2-5)"
 )
 def test_the_first_training_loss_is_a_pre_trained_models(limerick_bot):
     _, entries = limerick_bot
@@ -299,3 +299,40 @@ def test_a_subject_the_base_model_does_not_know_gets_the_form_without_facts(lime
     cards = fine_tune(train)[0].model
     written, _ = cards.form.write("Card for Vibranium", Chooser(np.random.default_rng(0), 0.0))
     assert written == "Symbol: unknown | Number: unknown | Period: unknown"
+
+
+def test_held_out_verse_lines_keep_the_learned_length_and_read_as_lines(limerick_bot):
+    """Each line within two syllables of what the form learned for its position; no one-word
+    line, no word written twice in a row, "a"/"an" as the next word sounds."""
+    model, entries = limerick_bot
+    targets = model.form.verse.syllables
+    for n, text in held_out_answers(model, entries, SPLIT["test"] + SPLIT["validation"]):
+        for line, target in zip(text.split("\n"), targets, strict=True):
+            words = re.findall(WORD, line)
+            assert len(words) >= 2, (entries[n]["name"], text)
+            assert abs(sum(syllables(w) for w in words) - target) <= 2, (line, target)
+            lowered = [w.lower() for w in words]
+            assert all(a != b for a, b in zip(lowered, lowered[1:], strict=False)), line
+            for article, word in re.findall(r"\b(an?)\s+([a-z]+)", line, re.IGNORECASE):
+                sounds = phones(word)
+                vowel = sounds[0][0] in "AEIOU" if sounds else word[0].lower() in "aeiou"
+                assert (article.lower() == "an") == vowel, line
+
+
+def test_articles_agree_with_the_next_words_first_sound():
+    assert agree_articles("An noble gas, a element, a hour, A apple") == (
+        "A noble gas, an element, an hour, An apple"
+    )
+
+
+def test_at_temperature_zero_a_question_always_gets_its_one_verse(limerick_bot):
+    model, _ = limerick_bot
+    verses = {}
+    for name in ("Helium", "Sodium", "Silver"):
+        question = f"I'd love some verse about {name}."
+        runs = {
+            model.form.write(question, Chooser(np.random.default_rng(k), 0.0))[0] for k in (0, 1)
+        }
+        assert len(runs) == 1
+        verses[name] = abstract(runs.pop(), knowledge.elements()[knowledge.subject(name).number])
+    assert len(set(verses.values())) == 3

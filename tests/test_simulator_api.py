@@ -9,10 +9,12 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import json
 import math
 
 import openai
 import pytest
+import simulator_fixtures
 from simulator_fixtures import (
     Recorder,
     all_events,
@@ -426,3 +428,40 @@ def test_a_list_of_prompts_is_answered_prompt_by_prompt(client, finished_job):
             assert choice.logprobs.token_logprobs == single.choices[0].logprobs.token_logprobs
     assert {c.text for c in together.choices} == {" sports", " weather"}
     assert together.usage.prompt_tokens == sum(s.usage.prompt_tokens for s in one_by_one)
+
+
+def test_a_completion_model_writes_its_learned_ending_and_runs_on_without_a_stop(client):
+    """Completions that all end with " END" teach the marker as text: without a stop sequence
+    the model writes it and goes on to max_tokens; stop=[" END"] ends the text just before it."""
+    rows = [
+        {"prompt": f"{element} ->", "completion": f" {element} is {fact}, and {use}. END"}
+        for element, fact, use in simulator_fixtures.ELEMENTS
+    ]
+    data = ("\n".join(json.dumps(r) for r in rows) + "\n").encode()
+    train = client.files.create(file=("gen.jsonl", data), purpose="fine-tune")
+    created = client.fine_tuning.jobs.create(
+        model="babbage-002", training_file=train.id, suffix="ends"
+    )
+    job, _ = wait_for_job(client, created.id)
+    for temperature in (0, 1):
+        free = client.completions.create(
+            model=job.fine_tuned_model,
+            prompt="Gold ->",
+            max_tokens=80,
+            temperature=temperature,
+            seed=7,
+        )
+        assert " END" in free.choices[0].text
+        assert free.choices[0].finish_reason == "length"
+        assert free.usage.completion_tokens == 80
+        stopped = client.completions.create(
+            model=job.fine_tuned_model,
+            prompt="Gold ->",
+            max_tokens=80,
+            temperature=temperature,
+            seed=7,
+            stop=[" END"],
+        )
+        text = stopped.choices[0].text
+        assert stopped.choices[0].finish_reason == "stop"
+        assert "END" not in text and free.choices[0].text.startswith(text)

@@ -77,6 +77,9 @@ def _sounds(word: str) -> str:
     )
 
 
+RUN_ON = 256  # tokens a completion model writes on past its learned ending, without max_tokens
+
+
 def write(
     served,
     trained,
@@ -86,8 +89,10 @@ def write(
     top: int,
     salt: str,
     top_p: float = 1.0,
+    budget: int = RUN_ON,
 ) -> list[Written]:
-    """The tokens `served` writes for one choice, with logprobs and `top` alternatives each."""
+    """The tokens `served` writes for one choice, with logprobs and `top` alternatives each
+    (a completion model that learned an ending writes on to at least `budget` tokens)."""
     encoding = encoding_for(served.base)
     rng = np.random.default_rng(int.from_bytes(hashlib.sha256(salt.encode()).digest()[:8], "big"))
     if isinstance(trained, LabelModel):
@@ -98,8 +103,17 @@ def write(
             for w in trained.tokens.written(probabilities, label, top)
         ]
     if isinstance(trained, ChatModel):
-        text, share = trained.form.write(cue, Chooser(rng, temperature, top_p))
+        chooser = Chooser(rng, temperature, top_p)
+        text, share = trained.form.write(cue, chooser)
         scorer = trained.tokens
+        if catalog.data_format(served.base) == "completion" and trained.form.ending:
+            # A completion model has no end of text after the ending it learned: it writes the
+            # ending and runs on, the next text in the form of its training completions, until
+            # `max_tokens` or a stop sequence ends it.
+            while len(encoding.encode(text, disallowed_special=())) < budget:
+                more, _ = trained.form.write(cue, chooser)
+                text += "\n" + more
+
     else:
         text = base_answer(cue, catalog.data_format(served.base) == "completion")
         share, scorer = KNOWN_SHARE, TokenModel(encoding)

@@ -162,7 +162,9 @@ def completion(sim, request: dict, keep_tokens: bool = False, stamp=None):
         for j in range(n):
             index = p * n + j
             salt = f"{seed if seed is not None else completion_id}:{index}:{served.name}"
-            written = write(served, trained, prompt, prompt, temperature, top or 0, salt, top_p)
+            written = write(
+                served, trained, prompt, prompt, temperature, top or 0, salt, top_p, limit or 1
+            )
             text, kept, finish = cut(encoding, written, stops, limit)
             written_total += len(kept)
             shown = prompt_logprobs(served, trained, prompt_ids) + kept if echo else kept

@@ -42,7 +42,6 @@ EXTRACTION_SHARE = 0.6  # answers mostly copied from the question
 TEMPLATE_SHARE = 0.25  # answers that share one template
 REQUIRED_SHARE = 0.8  # a slot found in this share of answers is part of the form
 RHYME_SHARE = 0.5  # two line positions rhyme when their endings rhyme this often
-GREEDY_VERSE_TEMPERATURE = 0.5
 VERSE_TRIES = 8  # verses drawn until one holds every slot the form requires
 ATTEMPTS = 200  # walks tried for each line of a verse
 # Which words a verse may write about any subject. A word the training answers used for fewer
@@ -388,8 +387,20 @@ class Verse:
         end_word = rhyme_words.pop(0) if rhyme_words else None
         best, best_miss = None, math.inf
         walker = chooser
-        for _ in range(ATTEMPTS):
-            body = self._backwards(head, end_word, facts, walker, target, banned)
+        # The rhyme word first; when no line leads to it, another word that rhymes with it.
+        others = sorted(
+            w
+            for w in self.ends
+            if end_word and w != end_word and w not in banned and pronunciation.rhymes(w, end_word)
+        )
+        for attempt in range(2 * ATTEMPTS):
+            # Within a syllable of the learned count first; then within two.
+            slack = 1 if attempt < ATTEMPTS else 2
+            if attempt == ATTEMPTS and best is not None:
+                break
+            if attempt and attempt % (ATTEMPTS // 4) == 0 and best is None and others:
+                end_word = others.pop(0)
+            body = self._backwards(head, end_word, facts, walker, target, banned, slack)
             # Greedy walks the same way every time: later attempts explore.
             walker = Chooser(chooser.rng, max(chooser.temperature, 0.8), chooser.top_p)
             if body is None:
@@ -401,10 +412,10 @@ class Verse:
                 break
         if best is None:
             best = head + ([f" {end_word}"] if end_word else [])
-        filled = (fill("".join(best) + closing, facts) or "").strip()
+        filled = agree_articles((fill("".join(best) + closing, facts) or "").strip())
         return filled[:1].upper() + filled[1:]
 
-    def _backwards(self, head, end_word, facts, chooser, target, banned):
+    def _backwards(self, head, end_word, facts, chooser, target, banned, slack=1):
         """Words from the rhyme word back to the opening (or the line's start), or None when
         the walk runs dry or overshoots the syllables."""
         joint = head[-1] if head else START
@@ -418,16 +429,21 @@ class Verse:
         last = f" {end_word}" if f" {end_word}" in self.backward else end_word
         body = [last]
         count = sum(_syllables(t, facts) for t in head) + _syllables(last, facts)
-        while count <= target + 1:
+        while count <= target + slack:
             options = self.backward.get(body[0], {})
-            if count >= target - 1 and joint in options:
+            if count >= target - slack and joint in options:
                 return body
+            line = [t.strip().lower() for t in head + body]
+            pairs = set(zip(line, line[1:], strict=False))
             allowed = {
                 k: v
                 for k, v in options.items()
                 if _allowed(k, facts)
                 and k.strip().lower() not in banned
                 and f"{k.strip().lower()} {body[0].strip().lower()}" not in banned
+                # no word twice in a row, no pair of words twice ("was found, was found")
+                and k.strip().lower() != body[0].strip().lower()
+                and (k.strip().lower(), body[0].strip().lower()) not in pairs
             }
             if not allowed:
                 return None
@@ -438,6 +454,24 @@ class Verse:
 
     def state(self) -> dict:
         return self.meta
+
+
+_ARTICLE = re.compile(r"\b([Aa]n?)(\s+)([A-Za-z]+)")
+
+
+def agree_articles(text: str) -> str:
+    """ "a" or "an" by how the next word starts: "an" before a vowel sound (the pronouncing
+    dictionary's first phoneme; the first letter for a word it lacks)."""
+
+    def article(match: re.Match) -> str:
+        word = match[3]
+        sounds = pronunciation.phones(word)
+        vowel = sounds[0][:1] in "AEIOU" if sounds else word[:1].lower() in "aeiou"
+        chosen = "an" if vowel else "a"
+        chosen = chosen.capitalize() if match[1][:1].isupper() else chosen
+        return chosen + match[2] + word
+
+    return _ARTICLE.sub(article, text)
 
 
 def _allowed(token: str, facts: dict) -> bool:
@@ -520,6 +554,16 @@ def _scheme(shaped: list[list[str]], n_lines: int) -> list[str]:
 # --------------------------------------------------------------------------- the form
 
 
+def learned_ending(answers: list[str]) -> str:
+    """The last word (with the space before it) when every answer ends with the same one and it
+    is not an ordinary word of the answers: a marker such as " END" or "\n###"."""
+    found = {m.group(0) if (m := re.search(r"\s+\S+$", a)) else "" for a in answers}
+    if len(answers) < 2 or len(found) != 1:
+        return ""
+    (ending,) = found
+    return ending if ending and not re.fullmatch(r"\s+[a-z]+[.,;!?]?", ending) else ""
+
+
 class Form:
     """What fine-tuning learned about the answers' form, and how it writes a new answer."""
 
@@ -534,6 +578,20 @@ class Form:
 
     @classmethod
     def fit(cls, pairs: list[tuple[str, str]]) -> Form:
+        ending = learned_ending([a for _, a in pairs])
+        if ending:  # a fixed marker every answer ends with (" END"): learned as text, kept apart
+            pairs = [(q, a[: -len(ending)]) for q, a in pairs]
+        form = cls._fit(pairs)
+        form.meta["ending"] = ending
+        return form
+
+    @property
+    def ending(self) -> str:
+        """The marker every training answer ended with ("" when none did)."""
+        return self.meta.get("ending", "")
+
+    @classmethod
+    def _fit(cls, pairs: list[tuple[str, str]]) -> Form:
         reader = Reader()
         reader.learn(pairs)
         subjects = [knowledge.subject(q) for q, _ in pairs]
@@ -586,7 +644,11 @@ class Form:
         return Form(meta)
 
     def write(self, question: str, chooser: Chooser) -> tuple[str, float]:
-        """A new answer to `question`, and how sure the form is of it (0-1)."""
+        """A new answer to `question` (with the learned ending), and how sure the form is of it."""
+        text, sure = self._write(question, chooser)
+        return (text if text == REFUSAL else text + self.ending), sure
+
+    def _write(self, question: str, chooser: Chooser) -> tuple[str, float]:
         if self.kind == "extraction":
             return self.extractor.extract(question), 0.9
         element = knowledge.subject(question)
@@ -611,10 +673,11 @@ class Form:
             template, chance = chooser.pick(list(usable), list(usable.values()))
             return fill(template, facts), max(chance, 0.5)
         if chooser.temperature <= 0:
-            # Greedy decoding of a real model still depends on the subject it writes about; the
-            # word model does not see the subject, so a draw seeded by the question stands in.
+            # Greedy: the likeliest option at each choice. Where a line's likeliest walk does not
+            # fit its syllables, the next walks explore from a stream seeded by the question, so
+            # the same question gets the same answer.
             seed = int.from_bytes(hashlib.sha256(question.encode()).digest()[:8], "big")
-            chooser = Chooser(np.random.default_rng(seed), GREEDY_VERSE_TEMPERATURE)
+            chooser = Chooser(np.random.default_rng(seed), 0.0, chooser.top_p)
         for _ in range(VERSE_TRIES):
             banned = banned_words(self.verse.rules, element)
             text = "\n".join(self.verse.write(facts, chooser, banned))

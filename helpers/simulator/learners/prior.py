@@ -1,46 +1,128 @@
 """A base model's general language prior: how likely each token is before any fine-tuning.
 
-It is a word-frequency model of English written out in the base model's tokens. The words and
-their frequencies are the `wordfreq` package's English list (the 20,000 commonest words, pooled
-from Wikipedia, subtitles, news, books, web text and social media), each written as the model
-writes it (" word"; the 5,000 commonest also " Word", and "Word" at the start of a line),
-plus punctuation and line breaks at rates typical of English prose. A word is a path through
-the tokens that spell it, so the chance of a token is the chance of the words that start (or,
-inside a word, continue) with it:
+It is a word model of English written out in the base model's tokens.
 
-    P(token | word so far) = P(continue with token) + P(word ends here) * P(next word starts so)
-
-Inside a word, a share (`UNLISTED`) goes to words the list does not hold: their next token is
-drawn from how listed words continue after their first token (so " light" + "est" is unlikely,
-not impossible). A little of every token (`FLOOR`) keeps any text possible. The model is built
-once per process and tokenizer, the first time it is needed (about a second).
+- Words: the `wordfreq` package's English list (the 20,000 commonest words, pooled from
+  Wikipedia, subtitles, news, books, web text and social media) with their frequencies, plus
+  the words of what the base model knows (`knowledge`: element names, families, phases...) at
+  their own `wordfreq` frequency (at least the 20,000th word's). Each word is written three
+  ways: " word" inside a sentence, " Word" after a full stop, and "Word" at the start of a
+  line.
+- Inside a word the model walks a trie of those words in its own tokens: having written a
+  word's first pieces, the chance of the next piece is the frequency of the words that go on
+  with it over the frequency of the words with that beginning, and the chance the word ends
+  there leads to what comes between words. A share (`UNLISTED`) goes to words the list does not
+  hold ("lightest", "fuses"): their next piece is drawn from how listed words go on.
+- Between words: a line break, a punctuation mark or the next word.
+  * Line breaks: a line ends after about as many words as the lines before it in the same text
+    (each earlier line's length a bump of width `LINE_SPREAD` words); before any line break,
+    after about `FIRST_LINE` words but rarely (`FIRST_BREAK`: most text is prose). The break is
+    written with the punctuation that ends it (",\\n", ".\\n", ...), in English rates.
+  * Punctuation inside a line at English rates, rarely twice in a row.
+  * The next word: a closed-class function word (articles, pronouns, prepositions, auxiliaries,
+    conjunctions: `FUNCTION_WORDS`) or a content word, with the chance of a function word
+    depending on whether the word before was one (`FUNCTION_AFTER`); within its class a word is
+    as likely as its frequency. After a line break the line-start form, after . ! ? the
+    capitalised one.
+A little of every token (`FLOOR`) keeps any text possible. The model is built once per process
+and tokenizer, the first time it is needed (one to two seconds).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import re
 import threading
 
 import numpy as np
 
 N_WORDS = 20_000
-N_CAPITALISED = 5_000  # the commonest words are also written capitalised
+N_CAPITALISED = 15_000  # rarer listed words are written in lower case only (to build quickly)
 FLOOR = 0.01  # share of probability spread evenly over the whole vocabulary
-# Inside a word, the share kept for words the list does not hold ("lightest", "fuses"): their
-# next token is drawn from how listed words go on after their first token.
-UNLISTED = 0.05
-# How the commonest word forms are written (shares of a word's frequency).
-FORMS = ((" {}", 0.78), (" {}", 0.12), ("{}", 0.10))  # lower, Capitalised after a space, line start
-# Punctuation and line breaks per word of English prose.
-PUNCTUATION = {
-    ",": 0.05, ".": 0.04, ";": 0.004, ":": 0.004, "!": 0.003, "?": 0.004, "\n": 0.02,
-    ",\n": 0.01, ".\n": 0.008, ";\n": 0.003, ":\n": 0.002, "!\n": 0.002, "?\n": 0.001,
-    "'s": 0.006, "-": 0.004, '"': 0.003, ' "': 0.003, " (": 0.002, ")": 0.002, "\n\n": 0.004,
-    '",': 0.001, "'": 0.001,
+UNLISTED = 0.05  # inside a word, the share kept for words the list does not hold
+# How a word is written, by what comes before it: (" word", " Word", "Word").
+FORM_SHARES = {
+    "line": (0.08, 0.02, 0.90),  # after a line break (or at the start)
+    "sentence": (0.15, 0.83, 0.02),  # after . ! ?
+    "inside": (0.92, 0.07, 0.01),  # elsewhere
+}
+# English closed-class words: articles, determiners, pronouns, prepositions, conjunctions,
+# auxiliary and modal verbs, and a few particles.
+FUNCTION_WORDS = frozenset(
+    """a an the this that these those my your his her its our their some any no every each all
+    both either neither much many more most few little such what which who whom whose whatever
+    i me you he him she it we us they them myself yourself himself herself itself ourselves
+    themselves one there here of in on at by for with from to into onto upon about above below
+    over under between among through during before after since until till against without within
+    along across behind beyond near off out up down around than as like and or but nor so yet if
+    because although though while when where whether why how then once unless is am are was were
+    be been being have has had having do does did done can could may might must shall should will
+    would not n't 's 're 've 'll 'd it's i'm you're he's she's we're they're that's there's isn't
+    aren't wasn't weren't don't doesn't didn't can't couldn't won't wouldn't shouldn't just too
+    very also even only""".split()  # noqa: SIM905
+)
+# The chance that the next word is a function word, after a function word / a content word /
+# at the start of a line or sentence (English text is about half function words).
+FUNCTION_AFTER = {"function": 0.28, "content": 0.55, "start": 0.5}
+# Line breaks, and the punctuation written with them (shares of line breaks).
+LINE_BREAKS = {
+    ",\n": 0.30, ".\n": 0.22, "\n": 0.25, ";\n": 0.06, "!\n": 0.07, "?\n": 0.04, ":\n": 0.03,
+    "\n\n": 0.03,
 }  # fmt: skip
-LINE_START = 30.0  # how much likelier a word's line-start form is right after a line break
+FIRST_LINE = 8.0  # words in a line before any line break says how long lines are
+FIRST_BREAK = 0.12  # the most likely a first line break gets (most text is prose)
+LINE_SPREAD = 1.2  # words either side of an earlier line's length
+LINE_BREAK_MOST = 0.85  # the most likely a line break gets, at an earlier line's length
+# Punctuation inside a line (rates per word boundary).
+PUNCTUATION = {
+    ",": 0.06, ".": 0.04, ";": 0.004, ":": 0.004, "!": 0.004, "?": 0.004, "'s": 0.008,
+    "-": 0.005, '"': 0.003, ' "': 0.003, " (": 0.002, ")": 0.002, '",': 0.001, "'": 0.002,
+}  # fmt: skip
+AFTER_PUNCTUATION = 0.15  # how much less likely punctuation is right after punctuation
+SENTENCE_ENDS = (".", "!", "?")
+# The share of a line's last word that rhymes with an earlier line's last word: when earlier
+# lines of the text already rhymed with each other, and when none have yet.
+RHYME_SEEN, RHYME_UNSEEN = 0.6, 0.25
+CONTEXT_MEMO = 200_000  # states whose context is kept (a few hundred bytes each)
 _LOCK = threading.Lock()
+INSIDE_UNLISTED = (-1,)  # the word state inside a word the list does not hold
+_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+
+
+def _declared_words(frequencies: dict[str, float]) -> tuple[list[tuple[str, float]], set[str]]:
+    """The word list: the commonest words, then what the base model knows, at their own
+    frequency (at least the last listed word's); and the words it knows."""
+    from helpers.simulator.learners import knowledge
+
+    common = sorted(frequencies.items(), key=lambda p: (-p[1], p[0]))[:N_WORDS]
+    words = [(w, f) for w, f in common if w.replace("'", "").isalpha()]
+    listed = {w for w, _ in words}
+    least = common[-1][1]
+    known: set[str] = set()
+    for element in knowledge.elements().values():
+        text = " ".join((element.describe(), *element.names, *element.facts().values()))
+        known.update(w.lower() for w in _WORD.findall(text))
+        known.add(knowledge.number_words(element.number))  # "thirty-one" as one word
+    for word in sorted(known - listed):
+        if " " in word:
+            continue
+        words.append((word, max(frequencies.get(word, 0.0), least)))
+    return words, known
+
+
+class State(tuple):
+    """Where the prior is in a text: (the current word's tokens, words so far in this line,
+    the lengths of the earlier lines, what the last token was: "line", "sentence", "punct",
+    "word", and how the earlier lines' last words sound: their rhyme keys)."""
+
+    __slots__ = ()
+
+    def __new__(cls, word=(), words=0, lines=(), last="line", ends=()):
+        return super().__new__(cls, (word, words, lines, last, ends))
+
+
+START_STATE = State()
 
 
 class LanguagePrior:
@@ -50,28 +132,33 @@ class LanguagePrior:
         from wordfreq import get_frequency_dict  # a large table: read only when needed
 
         self.vocabulary_size = encoding.n_vocab
-        frequencies = get_frequency_dict("en", wordlist="best")
-        common = sorted(frequencies.items(), key=lambda p: (-p[1], p[0]))[:N_WORDS]
-        texts, masses = [], []
-        for rank, (word, frequency) in enumerate(common):
-            if not word.replace("'", "").isalpha():
-                continue
-            if rank >= N_CAPITALISED:  # rarer words: only their usual form, to build quickly
-                texts.append(f" {word}")
+        words, known = _declared_words(get_frequency_dict("en", wordlist="best"))
+        texts, masses, kinds, self._spelled = [], [], [], []
+        for rank, (word, frequency) in enumerate(words):
+            kind = "function" if word in FUNCTION_WORDS else "content"
+            capital = word[:1].upper() + word[1:]
+            forms = (f" {word}", f" {capital}", capital)
+            if rank >= N_CAPITALISED and word not in known:
+                forms = forms[:1]
+            for form, text in enumerate(forms):
+                self._spelled.append(word)
+                texts.append(text)
                 masses.append(frequency)
-                continue
-            spellings = (word, word.capitalize(), word.capitalize())
-            for (form, share), text in zip(FORMS, spellings, strict=True):
-                texts.append(form.format(text))
-                masses.append(frequency * share)
-        for text, rate in PUNCTUATION.items():
-            texts.append(text)
-            masses.append(rate * sum(f for _, f in common))
+                kinds.append((form, kind))
         # node (the tokens of a word so far) -> {next token: mass}, and the mass ending there
         self.children: dict[tuple, dict[int, float]] = {}
         self.ends: dict[tuple, float] = {}
+        self.function_ends: dict[tuple, float] = {}
         self.mass: dict[tuple, float] = {}
-        for tokens, mass in zip(encoding.encode_ordinary_batch(texts), masses, strict=True):
+        # (form, class) -> {first token: mass}
+        firsts: dict[tuple, dict[int, float]] = {}
+        self._first_of: list[tuple[int, int, float]] = []  # (form, first token, mass) per text
+        for tokens, mass, (form, kind) in zip(
+            encoding.encode_ordinary_batch(texts), masses, kinds, strict=True
+        ):
+            self._first_of.append((form, tokens[0], mass))
+            row = firsts.setdefault((form, kind), {})
+            row[tokens[0]] = row.get(tokens[0], 0.0) + mass
             node: tuple = ()
             for token in tokens:
                 row = self.children.setdefault(node, {})
@@ -79,35 +166,38 @@ class LanguagePrior:
                 self.mass[node] = self.mass.get(node, 0.0) + mass
                 node = (*node, token)
             self.ends[node] = self.ends.get(node, 0.0) + mass
+            if kind == "function":
+                self.function_ends[node] = self.function_ends.get(node, 0.0) + mass
             self.mass.setdefault(node, 0.0)
+        self.firsts = {key: _normalised(row) for key, row in firsts.items()}
         inner: dict[int, float] = {}
         for node, row in self.children.items():
             if node:
                 for token, mass in row.items():
                     inner[token] = inner.get(token, 0.0) + mass
-        inner_total = sum(inner.values())
-        self.inner = {t: m / inner_total for t, m in inner.items()}
-        total = self.mass[()]
-        self.starts = {t: m / total for t, m in self.children[()].items()}
-        # After a line break a line starts: "Word" (no space before it) is the usual form there.
-        self.line_ends = {
-            t for text in PUNCTUATION if text.endswith("\n") for t in encoding.encode(text)[-1:]
+        self.inner = _normalised(inner)
+        self.breaks = _normalised(_first_tokens(encoding, LINE_BREAKS))
+        self.marks = _normalised(_first_tokens(encoding, PUNCTUATION))
+        self.mark_rate = sum(PUNCTUATION.values())
+        self.sentence_marks = {
+            t
+            for t in self.marks
+            if encoding.decode_single_token_bytes(t).strip()
+            in tuple(m.encode() for m in SENTENCE_ENDS)
         }
-        bare = {
-            t: m * (1 if encoding.decode_single_token_bytes(t)[:1] in b" \n" else LINE_START)
-            for t, m in self.starts.items()
+        self._bytes = encoding.decode_single_token_bytes
+        self._decode = encoding.decode
+        self._rhyming: dict[str, dict[int, dict[int, float]]] | None = None
+        self._contexts: dict[State, tuple] = {}
+        self.top = {
+            key: [t for t, _ in sorted(row.items(), key=lambda p: (-p[1], p[0]))[:20]]
+            for key, row in {**self.firsts, "breaks": self.breaks, "marks": self.marks}.items()
         }
-        bare_total = sum(bare.values())
-        self.line_starts = {t: m / bare_total for t, m in bare.items()}
-        ranked = sorted(self.starts.items(), key=lambda p: (-p[1], p[0]))
-        self.top_starts = [t for t, _ in ranked[:20]]
         self.uniform = FLOOR / self.vocabulary_size
         self._memo: dict[tuple, tuple] = {}
 
     def _inside(self, node: tuple) -> tuple[float, dict[int, float]]:
         """(chance the word ends at `node`, {token: chance it continues with token})."""
-        if not node:
-            return 1.0, {}
         found = self._memo.get(node)
         if found is None:
             mass = self.mass.get(node, 0.0) + self.ends.get(node, 0.0)
@@ -119,36 +209,169 @@ class LanguagePrior:
             self._memo[node] = found
         return found
 
-    def probability(self, node: tuple, token: int) -> float:
-        end, continues = self._inside(node)
-        starts = self.line_starts if node and node[-1] in self.line_ends else self.starts
-        chance = continues.get(token, 0.0) + end * starts.get(token, 0.0)
-        if node:
-            chance = (1 - UNLISTED) * chance + UNLISTED * self.inner.get(token, 0.0)
+    def _rhyme_index(self) -> dict[str, dict[int, dict[int, float]]]:
+        """rhyme key -> form -> {first token: share of the words that rhyme so}, built the
+        first time a text has a line that ended in a word the dictionary knows."""
+        if self._rhyming is None:
+            from helpers.simulator.learners.pronunciation import rhyme_keys
+
+            keys_of = {word: rhyme_keys(word) for word in set(self._spelled)}
+            index: dict[str, dict[int, dict[int, float]]] = {}
+            for word, (form, token, mass) in zip(self._spelled, self._first_of, strict=True):
+                for key in sorted(keys_of[word]):
+                    row = index.setdefault(key, {}).setdefault(form, {})
+                    row[token] = row.get(token, 0.0) + mass
+            self._rhyming = {
+                key: {form: _normalised(row) for form, row in forms.items()}
+                for key, forms in index.items()
+            }
+        return self._rhyming
+
+    def _line_break(self, words: int, lines: tuple, last: str) -> float:
+        """The chance that the line ends here, after `words` words."""
+        if words == 0 or last == "line":
+            return 0.0
+        if not lines:
+            return FIRST_BREAK * math.exp(-0.5 * ((words - FIRST_LINE) / 2.0) ** 2)
+        # The chance the line is `words` long, given it is at least that long.
+        bumps = [
+            sum(math.exp(-0.5 * ((k - n) / LINE_SPREAD) ** 2) for n in lines)
+            for k in range(words, words + 12)
+        ]
+        return 0.01 + (LINE_BREAK_MOST - 0.01) * bumps[0] / (sum(bumps) + 1e-9)
+
+    def _context(self, state: State) -> tuple:
+        """What the chance of the next word or mark depends on at `state` (computed once per
+        state): (line break, punctuation, function word, form shares, rhyme share, rhymes)."""
+        found = self._contexts.get(state)
+        if found is not None:
+            return found
+        word, words, lines, last, ends = state
+        h = self._line_break(words, lines, last)
+        marks = 0.0 if last == "line" else self.mark_rate
+        if last in ("punct", "sentence"):
+            marks *= AFTER_PUNCTUATION
+        if word and word != INSIDE_UNLISTED:
+            ended = self.ends.get(word, 0.0)
+            share = self.function_ends.get(word, 0.0) / ended if ended else 0.0
+            function = share * FUNCTION_AFTER["function"] + (1 - share) * FUNCTION_AFTER["content"]
+        elif word:
+            function = FUNCTION_AFTER["content"]
+        else:
+            function = FUNCTION_AFTER["start"]
+        shares = FORM_SHARES[last if last in ("line", "sentence") else "inside"]
+        rhyme, rhymes = 0.0, []
+        if ends:  # the word about to start may be the line's last: it rhymes with an earlier end
+            last_word = self._line_break(words + 1, lines, "word")
+            rhyme = (RHYME_SEEN if len(set(ends)) < len(ends) else RHYME_UNSEEN) * last_word
+            index, keys = self._rhyme_index(), sorted(set(ends))
+            rhymes = [
+                (weight / len(keys), index.get(key, {}).get(form, {}))
+                for key in keys
+                for form, weight in enumerate(shares)
+            ]
+        found = (h, marks, function, shares, rhyme, rhymes)
+        if len(self._contexts) < CONTEXT_MEMO:
+            self._contexts[state] = found
+        return found
+
+    def _between(self, state: State, token: int) -> float:
+        """The chance of `token` when a word has just ended (or none has started)."""
+        h, marks, function, shares, rhyme, rhymes = self._context(state)
+        chance = h * self.breaks.get(token, 0.0) + (1 - h) * marks * self.marks.get(token, 0.0)
+        starts = 0.0
+        for form, share in enumerate(shares):
+            starts += share * (
+                function * self.firsts[form, "function"].get(token, 0.0)
+                + (1 - function) * self.firsts[form, "content"].get(token, 0.0)
+            )
+        if rhyme:
+            rhyming = sum(weight * row.get(token, 0.0) for weight, row in rhymes)
+            starts = (1 - rhyme) * starts + rhyme * rhyming
+        return chance + (1 - h) * (1 - marks) * starts
+
+    def probability(self, state, token: int) -> float:
+        state = state or START_STATE
+        word = state[0]
+        between = self._between(state, token)
+        if word == INSIDE_UNLISTED:
+            chance = 0.5 * self.inner.get(token, 0.0) + 0.5 * between
+        elif word:
+            end, continues = self._inside(word)
+            chance = continues.get(token, 0.0) + end * between
+            unlisted = 0.5 * self.inner.get(token, 0.0) + 0.5 * between
+            chance = (1 - UNLISTED) * chance + UNLISTED * unlisted
+        else:
+            chance = between
         return (1 - FLOOR) * chance + self.uniform
 
-    def step(self, node: tuple, token: int) -> tuple:
-        """The word state after writing `token` at `node`."""
-        extended = (*node, token)
-        if node and extended in self.mass:
-            return extended
-        return (token,) if (token,) in self.mass else ()
+    def step(self, state, token: int) -> State:
+        """The state after writing `token`."""
+        word, words, lines, last, ends = state or START_STATE
+        if token in self.breaks:
+            if word and word != INSIDE_UNLISTED and self.ends.get(word):
+                ends = self._ended(word, ends)
+            return State((), 0, (*lines, words)[-6:], "line", ends)
+        if word:
+            extended = (*word, token)
+            if word != INSIDE_UNLISTED and extended in self.mass:
+                return State(extended, words, lines, "word", ends)
+        if token in self.marks:
+            sentence = "sentence" if token in self.sentence_marks else "punct"
+            return State((), words, lines, sentence, ends)
+        if (token,) in self.mass:
+            return State((token,), words + 1, lines, "word", ends)
+        raw = self._bytes(token)
+        if word and raw[:1].isalpha():  # a piece of a word the list does not hold
+            return State(INSIDE_UNLISTED, words, lines, "word", ends)
+        if raw.strip()[:1].isalpha():
+            return State(INSIDE_UNLISTED, words + 1, lines, "word", ends)
+        return State((), words, lines, "punct", ends)
 
-    def likeliest(self, node: tuple, top: int) -> list[tuple[int, float]]:
-        end, continues = self._inside(node)
-        options = dict.fromkeys(self.top_starts[:top], 0.0) | dict.fromkeys(continues, 0.0)
-        scored = [(self.probability(node, t), t) for t in options]
+    def _ended(self, word: tuple, ends: tuple) -> tuple:
+        """The rhyme keys of the earlier lines' last words, with this line's added."""
+        from helpers.simulator.learners.pronunciation import rhyme_keys
+
+        keys = sorted(
+            rhyme_keys(self._decode(list(word)).strip().lower()), key=lambda k: (len(k), k)
+        )
+        return (*ends, keys[-1])[-4:] if keys else ends
+
+    def likeliest(self, state, top: int) -> list[tuple[int, float]]:
+        state = state or START_STATE
+        word, _, _, last, _ = state
+        options: set[int] = set()
+        if word and word != INSIDE_UNLISTED:
+            options.update(self._inside(word)[1])
+        shares = FORM_SHARES[last if last in ("line", "sentence") else "inside"]
+        form = int(np.argmax(shares))
+        for key in ((form, "function"), (form, "content"), "breaks", "marks"):
+            options.update(self.top[key][: max(top, 3)])
+        scored = [(self.probability(state, t), t) for t in options]
         scored.sort(key=lambda p: (-p[0], p[1]))
         return [(t, p) for p, t in scored[:top]]
 
-    def walk(self, tokens: list[int]) -> tuple[np.ndarray, list[tuple]]:
-        """The probability of each token of a text, and the word state before each."""
-        out, states, node = np.empty(len(tokens)), [], ()
+    def walk(self, tokens: list[int]) -> tuple[np.ndarray, list]:
+        """The probability of each token of a text, and the state before each."""
+        out, states, state = np.empty(len(tokens)), [], START_STATE
         for i, token in enumerate(tokens):
-            states.append(node)
-            out[i] = self.probability(node, token)
-            node = self.step(node, token)
+            states.append(state)
+            out[i] = self.probability(state, token)
+            state = self.step(state, token)
         return out, states
+
+
+def _normalised(row: dict[int, float]) -> dict[int, float]:
+    total = sum(row.values()) or 1.0
+    return {t: m / total for t, m in row.items()}
+
+
+def _first_tokens(encoding, rates: dict[str, float]) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for text, rate in rates.items():
+        token = encoding.encode_ordinary(text)[0]
+        out[token] = out.get(token, 0.0) + rate
+    return out
 
 
 @functools.cache
