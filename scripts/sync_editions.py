@@ -147,8 +147,8 @@ def banner(english: Path) -> str:
     to_english = Path(os.path.relpath(english, here)).as_posix()
     to_glossary = Path(os.path.relpath(GLOSSARY, here)).as_posix()
     return (
-        f"> 中文版 · [English version]({to_english}) · [术语表]({to_glossary})\n"
-        "> 代码和输出与英文版逐字相同；说明文字为中文。"
+        f"> 中文版 · [English version]({to_english}) · [术语表]({to_glossary})\n>\n"
+        "> 代码和输出与英文版逐字相同，说明文字为中文。"
     )
 
 
