@@ -13,10 +13,10 @@
 PYTHON ?= python3
 COURSE := $(PYTHON) -m scripts.course
 
-.PHONY: run test lint unit nbval outputs bench check lab-check setup clean \
+.PHONY: run test lint unit nbval outputs bench check lab-check sync-zh setup clean \
   .venv/.requirements.stamp .venv/.requirements-dev.stamp .venv/.requirements-lab.stamp
 
-run test lint unit nbval outputs bench check lab-check clean:
+run test lint unit nbval outputs bench check lab-check sync-zh clean:
 	$(COURSE) $@
 
 setup .venv/.requirements.stamp:

@@ -5,10 +5,13 @@
     lint       ruff check and ruff format --check, notebooks included
     unit       the tests in tests/ (ARGS go to pytest, e.g. tests/test_costs.py -k cost)
     nbval      re-run every notebook and compare its outputs with the stored ones
-    outputs    store fresh outputs in the notebooks, exactly as nbval will see them
+    outputs    store fresh outputs in the notebooks, exactly as nbval will see them (and in
+               the Chinese edition, by sync-zh)
     bench      print the performance figures as JSON
     check      check this machine: Python, platform, packages, data, backend
     lab-check  open every notebook in JupyterLab in a real browser (Chromium) and run 01
+    sync-zh    rebuild the Chinese edition (notebooks/zh/) from the English notebooks and the
+               Chinese prose in notebooks/zh/prose/ (--check: only report drift)
     setup      only create .venv and install requirements.txt (--dev: and the test tools;
                --lab: and the browser check's)
     clean      remove build/
@@ -193,11 +196,17 @@ def unit(args: list[str]) -> None:
     python("-m", "pytest", *(args or ["tests"]))
 
 
+def nbval_args() -> list[str]:
+    sanitize = ["--nbval-sanitize-with", str(Path("tests", "nbval_sanitize.cfg"))]
+    # The Chinese edition carries the English outputs and is never run: tests/test_editions.py
+    # checks that it equals its English twins instead.
+    skip = ["--ignore", str(Path("notebooks", "zh"))]
+    return ["--nbval", "--nbval-current-env", *sanitize, *skip, "-o", "testpaths=notebooks"]
+
+
 def nbval(args: list[str]) -> None:
     install(DEV)
-    sanitize = ["--nbval-sanitize-with", str(Path("tests", "nbval_sanitize.cfg"))]
-    nbval_args = ["--nbval", "--nbval-current-env", *sanitize, "-o", "testpaths=notebooks"]
-    python("-m", "pytest", *nbval_args, *(args or ["notebooks"]), env=notebook_env())
+    python("-m", "pytest", *nbval_args(), *(args or ["notebooks"]), env=notebook_env())
 
 
 def test(args: list[str]) -> None:
@@ -209,6 +218,8 @@ def test(args: list[str]) -> None:
 def outputs(args: list[str]) -> None:
     install(DEV)
     python("-m", "scripts.run_notebooks", "--in-place", *args, env=notebook_env())
+    # The Chinese edition carries the English outputs: bring it along.
+    python("-m", "scripts.sync_editions")
 
 
 def bench(args: list[str]) -> None:
@@ -224,6 +235,11 @@ def check(args: list[str]) -> None:
 def lab_check(args: list[str]) -> None:
     install(LAB)
     python("-m", "scripts.lab_check", *args, env=notebook_env())
+
+
+def sync_zh(args: list[str]) -> None:
+    install(BASE)
+    python("-m", "scripts.sync_editions", *args)
 
 
 def setup(args: list[str]) -> None:
@@ -248,6 +264,7 @@ COMMANDS = {
     "bench": bench,
     "check": check,
     "lab-check": lab_check,
+    "sync-zh": sync_zh,
     "setup": setup,
     "clean": clean,
 }

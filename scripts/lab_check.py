@@ -9,7 +9,8 @@ download is never used. Then:
    a stray pair of dollars renders as math there, and a tqdm progress bar renders as a widget;
 2. every notebook of notebooks/ (subfolders included) is opened: each markdown cell is rendered,
    and none has math in it unless its source has math written on purpose ($$...$$, \\(...\\));
-   a screenshot of its first screen is saved as build/lab/NAME.png;
+   a screenshot of its first screen is saved as build/lab/NAME.png (zh-NAME.png for the Chinese
+   edition's twin of NAME);
 3. notebook 01 runs through the UI (menu Run > Run All Cells) against the simulator: every code
    cell runs, in order, and none has an error output.
 
@@ -194,6 +195,12 @@ def fingerprints(paths: list[Path]) -> dict[Path, str]:
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
+def screenshot_name(path: Path) -> str:
+    """The notebook's name, prefixed with its edition's folder (zh/) so twins keep apart."""
+    edition = path.relative_to(NOTEBOOKS).parts[0]
+    return f"{edition}-{path.stem}" if edition == "zh" else path.stem
+
+
 def url_path(path: Path) -> str:
     return path.relative_to(REPO_ROOT).as_posix()
 
@@ -307,7 +314,7 @@ def check(page, base: str) -> list[str]:
     for path in paths:
         started = time.monotonic()
         cells = open_notebook(page, path)
-        shot = OUT / f"{path.stem}.png"
+        shot = OUT / f"{screenshot_name(path)}.png"
         page.screenshot(path=str(shot))
         found = prose_as_math(path, cells)
         markdown = sum(c["type"] == "markdown" for c in cells)

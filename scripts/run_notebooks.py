@@ -4,6 +4,8 @@
     python -m scripts.run_notebooks --in-place    # store fresh outputs in notebooks/
 
 A failing notebook stops the run with its error message (not a traceback) and exit status 1.
+With --out, the Chinese edition (notebooks/zh/) is converted to HTML too, under build/zh/: it is not
+executed, since it carries the English notebooks' outputs (scripts/sync_editions.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from helpers.atomic import write_text_atomically
 from helpers.paths import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
+EDITIONS = {"zh": "中文版 (Chinese edition)"}
 CELL_TIMEOUT_S = 600
 # Text that a carriage return later overwrote on the same line.
 REWRITTEN = re.compile(r"^.*\r(?=[^\n])", re.MULTILINE)
@@ -80,13 +83,32 @@ def to_html(notebook: nbformat.NotebookNode) -> str:
     return body
 
 
-def write_index(out: Path, timings: list[tuple[Path, float]]) -> None:
-    rows = "\n".join(
-        f'<tr><td><a href="{html.escape(p.stem)}.html">{html.escape(p.stem)}</a></td>'
-        f'<td><a href="{html.escape(p.name)}">notebook</a></td><td>{seconds:.1f} s</td></tr>'
-        for p, seconds in timings
-    )
+def index_rows(timings: list[tuple[str, float | None]]) -> str:
+    """Table rows: each notebook's HTML, its copy and its run time (None: not executed)."""
+    rows = []
+    for stem, seconds in timings:
+        name = html.escape(stem)
+        time = "carries the English outputs" if seconds is None else f"{seconds:.1f} s"
+        rows.append(
+            f'<tr><td><a href="{name}.html">{name}</a></td>'
+            f'<td><a href="{name}.ipynb">notebook</a></td><td>{time}</td></tr>'
+        )
+    return "\n".join(rows)
+
+
+def write_index(
+    out: Path, timings: list[tuple[Path, float]], editions: dict[str, list[Path]] | None = None
+) -> None:
+    rows = index_rows([(p.stem, seconds) for p, seconds in timings])
     total = sum(s for _, s in timings)
+    sections = ""
+    for edition, paths in (editions or {}).items():
+        listed = index_rows([(f"{edition}/{p.stem}", None) for p in paths])
+        sections += f"""
+<h2 lang="{edition}">{html.escape(EDITIONS[edition])}</h2>
+<table><tr><th>Notebook</th><th>Copy</th><th>Outputs</th></tr>
+{listed}</table>
+"""
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Fine-tuning course: executed notebooks</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.3em 1em;text-align:left}}</style>
@@ -96,9 +118,34 @@ def write_index(out: Path, timings: list[tuple[Path, float]]) -> None:
 <table><tr><th>Notebook</th><th>Executed copy</th><th>Run time</th></tr>
 {rows}
 <tr><td><b>Total</b></td><td></td><td><b>{total:.1f} s</b></td></tr></table>
-</body></html>
+{sections}</body></html>
 """
     write_text_atomically(out / "index.html", page)
+
+
+def edition_paths(edition: str, selected: list[str]) -> list[Path]:
+    """The notebooks of an edition, in the order of their English twins."""
+    return [
+        twin
+        for path in notebook_paths(selected)
+        if (twin := NOTEBOOKS / edition / path.relative_to(NOTEBOOKS)).exists()
+    ]
+
+
+def convert_editions(out: Path, selected: list[str]) -> dict[str, list[Path]]:
+    """Each edition's notebooks as HTML (and a copy) under out/EDITION/, without running them."""
+    converted = {}
+    for edition in EDITIONS:
+        paths = edition_paths(edition, selected)
+        for path in paths:
+            notebook = nbformat.read(path, as_version=4)
+            write_text_atomically(out / edition / path.name, nbformat.writes(notebook) + "\n")
+            write_text_atomically(out / edition / f"{path.stem}.html", to_html(notebook))
+        for extra in sorted((NOTEBOOKS / edition).glob("*.md")):  # the glossary
+            write_text_atomically(out / edition / extra.name, extra.read_text(encoding="utf-8"))
+        print(f"Converted {len(paths)} notebooks of the {edition} edition to HTML", flush=True)
+        converted[edition] = paths
+    return converted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             write_text_atomically(args.out / path.name, text)
             write_text_atomically(args.out / f"{path.stem}.html", to_html(notebook))
     if args.out:
-        write_index(args.out, timings)
+        write_index(args.out, timings, convert_editions(args.out, args.only))
         print(f"Wrote {args.out / 'index.html'}")
     return 0
 
