@@ -97,5 +97,6 @@ def _start_simulator() -> str:
     if _simulator is None:
         from helpers import simulator
 
-        _simulator = simulator.start()
+        # Listening at once; the server is built in the background while the kernel goes on.
+        _simulator = simulator.start(wait=False)
     return _simulator.base_url

@@ -20,6 +20,7 @@ from simulator_fixtures import (
 )
 
 from helpers import simulator
+from helpers.simulator.stamps import make_id
 
 TRAIN = jsonl(tiny_classification(20))
 VALID = jsonl(tiny_classification(6, offset=50))
@@ -343,3 +344,85 @@ def test_a_restart_removes_what_a_killed_server_left_half_written(tmp_path):
         assert sorted(p.name for p in tmp.iterdir()) == [in_progress.name]
     finally:
         handle.stop()
+
+
+def test_completions_are_stamped_from_memory_as_a_transaction_each_would_stamp_them(
+    tmp_path, checked
+):
+    """Ids and times of a server alone are those of one database transaction per request, across
+    uploads (which move the clock in the database), concurrent requests and a restart."""
+    epoch = 1_767_225_600
+    message = [{"role": "user", "content": "hi"}]
+    handle = simulator.start(state_dir=tmp_path, seed=7)
+    try:
+        client = checked.client(handle.base_url)
+        first = client.files.create(file=("a.jsonl", TRAIN), purpose="fine-tune")
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(
+                pool.map(
+                    lambda _: client.chat.completions.create(model="gpt-4o-mini", messages=message),
+                    range(100),
+                )
+            )
+        second = client.files.create(file=("b.jsonl", TRAIN), purpose="fine-tune")
+    finally:
+        handle.stop()
+    handle = simulator.start(state_dir=tmp_path, seed=7)
+    try:
+        client = checked.client(handle.base_url)
+        after = [
+            client.chat.completions.create(model="gpt-4o-mini", messages=message) for _ in range(3)
+        ]
+    finally:
+        handle.stop()
+    assert first.created_at == epoch + 1
+    stamped = sorted((a.created, a.id) for a in answers)
+    assert [t for t, _ in stamped] == [epoch + 2 + i for i in range(100)]
+    assert [i for _, i in stamped] == [make_id("chatcmpl", 7, n) for n in range(1, 101)]
+    assert second.created_at == epoch + 102
+    assert [(a.created, a.id) for a in after] == [
+        (epoch + 103 + i, make_id("chatcmpl", 7, 101 + i)) for i in range(3)
+    ]
+
+
+def test_a_server_started_without_waiting_answers_its_first_request(tmp_path, checked):
+    """What a notebook kernel does: listen at once, build the server in the background; a
+    request sent meanwhile waits for it. A state folder that cannot be used is said at once."""
+    handle = simulator.start(state_dir=tmp_path / "state", wait=False)
+    try:
+        assert handle.running and handle.base_url.startswith("http://127.0.0.1:")
+        client = checked.client(handle.base_url, max_retries=0)
+        assert client.models.retrieve("babbage-002").id == "babbage-002"
+        assert simulator.start(state_dir=tmp_path / "state") is handle
+    finally:
+        handle.stop()
+    assert not handle.running
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "state.sqlite3").write_bytes(b"not a database")
+    with pytest.raises(simulator.StateError):
+        simulator.start(state_dir=tmp_path / "other", wait=False)
+
+
+def test_a_server_killed_right_after_an_answer_leaves_no_gap_in_ids_or_times(tmp_path, checked):
+    """A notebook kernel may be killed as soon as its last cell ends: what its server stamped
+    from memory is written back before each answer leaves, so the next server continues."""
+    epoch = 1_767_225_600
+    message = [{"role": "user", "content": "hi"}]
+    killed, url = launch_cli("--state", str(tmp_path), "--clock", "simulated", "--seed", "4")
+    try:
+        before = [
+            checked.client(url).chat.completions.create(model="gpt-4o-mini", messages=message)
+            for _ in range(2)
+        ]
+    finally:
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=20)
+    handle = simulator.start(state_dir=tmp_path, seed=4)
+    try:
+        after = checked.client(handle.base_url).chat.completions.create(
+            model="gpt-4o-mini", messages=message
+        )
+    finally:
+        handle.stop()
+    stamped = [(a.id, a.created) for a in (*before, after)]
+    assert stamped == [(make_id("chatcmpl", 4, n), epoch + n) for n in (1, 2, 3)]

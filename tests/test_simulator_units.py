@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.simulator.api.files import clean_filename
-from helpers.simulator.app import host_name, is_loopback
 from helpers.simulator.faults import FaultInjector, FaultPlanError, parse_faults
+from helpers.simulator.hosts import host_name, is_loopback
 from helpers.simulator.learners import learner_kind
 from helpers.simulator.learners.labels import LabelTokens
 from helpers.simulator.stamps import derived_id, make_id, model_code

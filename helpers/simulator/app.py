@@ -14,7 +14,6 @@ The key itself is only checked for presence; it is never stored or logged.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import time
@@ -25,9 +24,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from helpers.simulator.api import completions, files, jobs, models
+from helpers.simulator.api import batches, completions, files, jobs, models
 from helpers.simulator.errors import APIError, unauthorized
 from helpers.simulator.headers import ResponseHeaders, processing
+from helpers.simulator.hosts import host_name, is_loopback
 
 log = logging.getLogger("helpers.simulator")
 
@@ -37,7 +37,6 @@ log = logging.getLogger("helpers.simulator")
 MAX_JSON_BODY_BYTES = 32 * 1024 * 1024
 # An upload's form around its file: the purpose, the part headers, the boundaries.
 MULTIPART_OVERHEAD_BYTES = 1024 * 1024
-LOOPBACK_NAMES = ("localhost",)
 
 RATE_LIMITED = APIError(
     429,
@@ -60,7 +59,7 @@ def create_app(sim) -> Gate:
         title="Offline OpenAI API simulator", docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.sim = sim
-    for resource in (files, jobs, models, completions):
+    for resource in (files, jobs, models, completions, batches):
         app.include_router(resource.router)
     app.add_exception_handler(APIError, _api_error)
     app.add_exception_handler(HTTPException, _http_error)
@@ -158,25 +157,6 @@ def _has_key(authorization: bytes | None) -> bool:
         return False
     scheme, _, key = authorization.decode("latin-1").partition(" ")
     return scheme.lower() == "bearer" and bool(key.strip())
-
-
-def host_name(host: str) -> str:
-    """`127.0.0.1:8000` -> `127.0.0.1`, `[::1]:8000` -> `::1`, `LocalHost` -> `localhost`."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[1 : host.index("]")] if "]" in host else host
-    name, colon, port = host.rpartition(":")
-    return name if colon and (port.isdigit() or not port) else host
-
-
-def is_loopback(host: str) -> bool:
-    """True for this machine's own names: localhost, 127.0.0.0/8 and ::1."""
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def wrong_host(name: str) -> APIError:

@@ -3,12 +3,18 @@ foreground from a shell (`main()`, which `python -m helpers.simulator` runs).
 
 `Simulator` is everything one server holds: its settings, its state, its clock, its faults and
 its job worker. The HTTP side (`app.py`) answers requests with it; the worker trains with it.
+
+Importing this module is cheap: the web framework, the API and the models are imported when a
+server is built. `start(wait=False)` (what a notebook kernel uses) checks the settings and the
+state folder and listens at once, then builds the server in a background thread while the
+kernel goes on; a request that arrives meanwhile waits in the socket's queue until it is served.
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import logging
 import signal
 import socket
 import sys
@@ -17,17 +23,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import uvicorn
-
 from helpers.paths import use_shared_data
-from helpers.simulator.app import create_app, is_loopback
 from helpers.simulator.faults import FaultInjector, FaultPlanError
+from helpers.simulator.hosts import is_loopback
 from helpers.simulator.settings import Settings, SettingsError, resolve_settings
 from helpers.simulator.stamps import Clock
 from helpers.simulator.store import StateError, Store
-from helpers.simulator.training.outputs import SnapshotCache
-from helpers.simulator.training.worker import Worker
-from helpers.tokens import EncodingUnavailable, get_encoding
+
+log = logging.getLogger("helpers.simulator")
 
 STARTUP_TIMEOUT = 15.0
 
@@ -38,13 +41,19 @@ _running_lock = threading.Lock()
 class Simulator:
     """Everything one running server holds."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, store: Store | None = None):
+        # The models and the API are imported here, when a server is built, not with the module.
+        from helpers.simulator.api.batches import BatchRunner
+        from helpers.simulator.training.outputs import SnapshotCache
+        from helpers.simulator.training.worker import Worker
+
         self.settings = settings
-        self.store = Store(settings.state_dir)
+        self.store = store or Store(settings.state_dir)
         self.clock = Clock(settings.clock)
         self.faults = FaultInjector(settings.faults)
         self.snapshots = SnapshotCache()
         self.worker = Worker(self)
+        self.worker.chores.append(BatchRunner(self, self.worker.owner).round)
 
     def start(self) -> None:
         self.worker.start()
@@ -53,10 +62,13 @@ class Simulator:
 
     def stop(self) -> None:
         self.worker.stop()
+        self.store.settle()  # the clock counted in memory, and the ids reserved and not used
         self.store.close()
 
 
 def _load_encodings() -> None:
+    from helpers.tokens import EncodingUnavailable, get_encoding
+
     for name in ("cl100k_base", "o200k_base"):
         try:
             get_encoding(name)
@@ -70,9 +82,11 @@ class SimulatorHandle:
 
     base_url: str
     settings: Settings
-    _server: uvicorn.Server = field(repr=False)
-    _thread: threading.Thread = field(repr=False)
-    _sim: Simulator = field(repr=False)
+    _ready: threading.Event = field(default_factory=threading.Event, repr=False)
+    _server: object = field(default=None, repr=False)  # uvicorn.Server, once built
+    _thread: threading.Thread | None = field(default=None, repr=False)
+    _sim: Simulator | None = field(default=None, repr=False)
+    _failure: BaseException | None = field(default=None, repr=False)
 
     @property
     def state_dir(self) -> Path:
@@ -80,17 +94,29 @@ class SimulatorHandle:
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        """Serving, or about to: still being built in the background counts."""
+        if not self._ready.is_set():
+            return True
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait_until_serving(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Block until the server answers requests; raise what stopped it from starting."""
+        if not self._ready.wait(timeout):
+            raise RuntimeError("The simulator's HTTP server did not start.")
+        if self._failure is not None:
+            raise self._failure
 
     def stop(self) -> None:
         """Stop serving and hand the jobs in progress back to the state (idempotent)."""
         with _running_lock:
             if _running.get(self.state_dir) is self:
                 del _running[self.state_dir]
-        if self._thread.is_alive():
+        self._ready.wait(STARTUP_TIMEOUT)
+        if self._thread is not None and self._thread.is_alive():
             self._server.should_exit = True
             self._thread.join(timeout=10)
-        self._sim.stop()
+        if self._sim is not None:
+            self._sim.stop()
 
 
 def start(
@@ -102,12 +128,16 @@ def start(
     speed: float | None = None,
     max_file_bytes: int | None = None,
     host: str = "127.0.0.1",
+    wait: bool = True,
 ) -> SimulatorHandle:
     """Serve the simulator from a background thread; returns a handle with `.base_url`, `.stop()`.
 
     Starting again in this process with the same state folder and settings returns the server
     already running (its handle), whatever port is asked for; different settings are an error.
     The clock defaults to "simulated" here (`SIMULATOR_CLOCK` or `clock` may say "real").
+
+    With `wait=False` it returns as soon as it listens, having checked the settings and the state
+    folder; the server is built in the background, and requests wait until it serves them.
     """
     use_shared_data()
     settings = resolve_settings(state_dir, seed, clock, speed, faults, max_file_bytes)
@@ -120,30 +150,67 @@ def start(
                     f"A simulator on {settings.state_dir} is already running in this process "
                     "with other settings; stop it first (handle.stop())."
                 )
-            return existing
-        listener = bind(host, port)
-        try:
-            sim = Simulator(settings)
-        except BaseException:
-            listener.close()
-            raise
+        else:
+            existing = None
+        if existing is None:
+            listener = bind(host, port)
+            try:
+                store = Store(settings.state_dir)  # a state folder that cannot be used: said now
+            except BaseException:
+                listener.close()
+                raise
+            handle = SimulatorHandle(base_url(host, listener), settings)
+            _running[settings.state_dir] = handle
+    if existing is not None:
+        if wait:
+            existing.wait_until_serving()
+        return existing
+    if wait:
+        _serve(handle, listener, store)
+        handle.wait_until_serving()
+    else:
+        threading.Thread(
+            target=_serve, args=(handle, listener, store), name="simulator-start", daemon=True
+        ).start()
+    return handle
+
+
+def _serve(handle: SimulatorHandle, listener: socket.socket, store: Store) -> None:
+    """Build the server and serve on `listener` from a thread; `handle` learns how it went."""
+    import uvicorn
+
+    sim = None
+    try:
+        sim = Simulator(handle.settings, store)
         sim.start()
         server = uvicorn.Server(server_config(sim))
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [listener]}, name="simulator-http", daemon=True
         )
         thread.start()
-        try:
-            _wait_until_started(server, thread)
-        except RuntimeError:
+        _wait_until_started(server, thread)
+        handle._server, handle._thread, handle._sim = server, thread, sim
+    except BaseException as exc:
+        log.error("The offline simulator could not start: %s", exc)
+        handle._failure = exc
+        listener.close()  # requests are refused at once rather than left waiting
+        if sim is not None:
             sim.stop()
-            raise
-        handle = SimulatorHandle(base_url(host, listener), settings, server, thread, sim)
-        _running[settings.state_dir] = handle
-    return handle
+        else:
+            store.close()
+        with _running_lock:
+            if _running.get(handle.state_dir) is handle:
+                del _running[handle.state_dir]
+    finally:
+        handle._ready.set()
 
 
-def server_config(sim: Simulator) -> uvicorn.Config:
+def server_config(sim: Simulator):
+    """The uvicorn configuration of a server."""
+    import uvicorn
+
+    from helpers.simulator.app import create_app
+
     # log_config=None leaves the host process's logging alone; no access log, so no request
     # line (and never a header) is ever written anywhere.
     return uvicorn.Config(
@@ -189,7 +256,7 @@ def check_host(host: str, allow_remote: bool) -> None:
     )
 
 
-def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+def _wait_until_started(server, thread: threading.Thread) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
@@ -240,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, FaultPlanError, StateError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    import uvicorn
+
     server = uvicorn.Server(server_config(sim))
 
     def stop(signum, frame):

@@ -27,6 +27,9 @@ SHAPES = {
     "ftckpt": ("ftckpt_", 24),
     "chatcmpl": ("chatcmpl-", 29),
     "cmpl": ("cmpl-", 29),
+    "batch": ("batch_", 32),
+    "batch_req": ("batch_req_", 32),
+    "request": ("req_", 32),
 }
 
 

@@ -5,6 +5,16 @@ Every SQL statement of the simulator is in this module. Several servers may shar
 transaction and every counter lives in the database. Reads use the calling thread's own
 connection; writes take a connection from `transaction()` and pass it to the methods that write.
 
+Completions are too frequent for a write transaction each while several are in flight (with
+eight at once, the wait for the write lock was longer than the request). Their ids and clock
+seconds are handed out from memory instead (`stamp`): a server reserves ids in blocks and counts
+clock seconds in memory, and writes both back (the clock, and the ids it did not use) as soon as
+no completion is in flight any more (`stamping`), before the last one's answer leaves. A client
+that sends one request at a time therefore costs one short transaction per request, as before;
+concurrent ones share a few. A server alone hands out exactly the ids and times the database
+would have, even if its process is killed right after an answer (as a notebook kernel may be);
+servers side by side get ids that never collide and times that never go backwards.
+
 Rows hold the objects the API returns, as JSON (`body`), beside the few columns queries need.
 A job's row also holds its private work record (`work`), which only the training code reads.
 """
@@ -24,7 +34,7 @@ from helpers.errors import CourseError
 from helpers.simulator.stamps import SIMULATED_EPOCH
 
 # Bumped whenever the tables or the rows' contents change; another version's state is refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -47,6 +57,10 @@ CREATE TABLE IF NOT EXISTS models (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, body TEXT NOT NULL, job_id TEXT NOT NULL,
     step INTEGER NOT NULL, deleted INTEGER DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL,
+    work TEXT NOT NULL, lease_owner TEXT, lease_until REAL DEFAULT 0
+);
 """
 # Temporary files are named `{process id}-{random}.part`, so that a server starting up can tell
 # the leftovers of a process that died (kill -9 in the middle of a write) from files another
@@ -56,6 +70,11 @@ TEMP_SUFFIX = ".part"
 STALE_TEMP_SECONDS = 3600
 # Above every real sequence number: "no lower bound" when paging downwards.
 NO_BOUND = 2**62
+# Ids a server reserves at once for the requests it stamps from memory.
+ID_BLOCK = 64
+# A server that stamped nothing for this long hands back the ids it reserved and did not use
+# (a request that failed half-way never says it is done; the worker's rounds catch up).
+IDLE_SECONDS = 0.2
 
 
 class StateError(CourseError):
@@ -72,12 +91,23 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        # What `stamp` hands out from memory. Lock order, to never deadlock: `_refill`, then
+        # SQLite's write lock, then `_stamps`; nobody waits for SQLite while holding `_stamps`,
+        # and the ids reserved change only under `_refill`, so a block is never left with a gap.
+        self._stamps = threading.Lock()
+        self._refill = threading.Lock()
+        self._blocks: dict[str, list[int]] = {}  # name -> [next number, last number reserved]
+        self._clock = self._clock_base = SIMULATED_EPOCH  # in memory; as last seen in the database
+        self._clock_ticks = 0  # seconds counted in memory since then
+        self._last_stamp = 0.0
+        self._in_flight = 0  # requests inside `stamping()`
         try:
             for folder in (self.root, self.files_dir, self.models_dir, self.tmp_dir):
                 folder.mkdir(parents=True, exist_ok=True)
             self._prepare_schema()
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"Cannot use the state folder {self.root}: {exc}") from None
+        self._clock = self._clock_base = self._stored_clock(self.connection())
         self.remove_stale_temporaries()
 
     def _prepare_schema(self) -> None:
@@ -144,17 +174,124 @@ class Store:
         ).fetchone()
         return row[0]
 
+    def advance_clock(self, db: sqlite3.Connection, not_before: int = 0) -> int:
+        """Move the simulated clock on by a second (and to at least `not_before`); return it.
+
+        Called inside a transaction; the seconds counted in memory are written first."""
+        with self._stamps:
+            self._write_clock(db)
+            now = max(self._clock + 1, int(not_before))
+            self._set_clock(db, now)
+        return now
+
+    @contextlib.contextmanager
+    def stamping(self):
+        """Around a request that stamps: the last one in flight writes back what memory holds."""
+        with self._stamps:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._stamps:
+                self._in_flight -= 1
+                last = self._in_flight == 0
+            if last:
+                self.settle()
+
+    def stamp(self, name: str, not_before: int = 0) -> tuple[int, int]:
+        """The next number of `name` and the clock moved on by a second (to at least
+        `not_before`). A request alone writes them at once, in one transaction; requests side
+        by side take them from memory, and from a block of ids reserved in one transaction."""
+        while True:
+            taken = self._take(name, not_before)
+            if taken:
+                return taken
+            with self._refill:
+                taken = self._take(name, not_before)  # another thread refilled meanwhile
+                if taken:
+                    return taken
+                with self.transaction() as db:
+                    if self._in_flight <= 1:
+                        return self.next_number(db, name), self.advance_clock(db, not_before)
+                    last = db.execute(
+                        "INSERT INTO counters (name, value) VALUES (?, ?) "
+                        "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value "
+                        "RETURNING value",
+                        (name, ID_BLOCK),
+                    ).fetchone()[0]
+                    with self._stamps:
+                        self._blocks[name] = [last - ID_BLOCK + 1, last]
+
+    def _take(self, name: str, not_before: int) -> tuple[int, int] | None:
+        with self._stamps:
+            block = self._blocks.get(name)
+            if not block or block[0] > block[1]:
+                return None
+            number = block[0]
+            block[0] += 1
+            self._clock = max(self._clock + 1, int(not_before))
+            self._clock_ticks += 1
+            self._last_stamp = time.monotonic()
+            return number, self._clock
+
+    def settle(self, idle_only: bool = False) -> None:
+        """Write the clock seconds counted in memory, and hand back the reserved ids not used
+        (only after IDLE_SECONDS without a stamp when `idle_only`), in one transaction. Called
+        when no request is in flight any more, at each round of the worker, and at the stop."""
+        with self._stamps:
+            dirty = self._clock_ticks > 0
+            idle = time.monotonic() - self._last_stamp > IDLE_SECONDS and not self._in_flight
+            unused = any(b[0] <= b[1] for b in self._blocks.values())
+        give_back = unused and (idle or not idle_only)
+        if dirty or give_back:
+            with self._refill, self.transaction() as db, self._stamps:
+                self._write_clock(db)
+                if give_back:
+                    self._hand_back(db)
+            return
+        # Another server may have moved the clock: follow it, so that times never go back.
+        stored = self._stored_clock(self.connection())
+        with self._stamps:
+            if self._clock_ticks == 0 and stored > self._clock:
+                self._clock = self._clock_base = stored
+
+    def _hand_back(self, db: sqlite3.Connection) -> None:
+        """Return the ids reserved and not used (`_refill`, the transaction and `_stamps` held)."""
+        for name, (first_unused, last) in self._blocks.items():
+            if first_unused <= last:
+                # Only if nobody reserved after us; otherwise the gap stays (ids never repeat).
+                db.execute(
+                    "UPDATE counters SET value = ? WHERE name = ? AND value = ?",
+                    (first_unused - 1, name, last),
+                )
+        self._blocks.clear()
+
     @staticmethod
-    def advance_clock(db: sqlite3.Connection, not_before: int = 0) -> int:
-        """Move the simulated clock on by a second (and to at least `not_before`); return it."""
+    def _stored_clock(db: sqlite3.Connection) -> int:
         row = db.execute("SELECT value FROM counters WHERE name = 'clock'").fetchone()
-        now = max((row[0] if row else SIMULATED_EPOCH) + 1, int(not_before))
+        return row[0] if row else SIMULATED_EPOCH
+
+    def _write_clock(self, db: sqlite3.Connection) -> None:
+        """Merge the seconds counted in memory with the database's clock (`_stamps` held)."""
+        stored = self._stored_clock(db)
+        if stored == self._clock_base:
+            now = self._clock  # nobody else moved it: exactly what a transaction each gave
+        else:
+            now = max(stored + self._clock_ticks, self._clock)
+        if now != stored:
+            self._set_clock(db, now)
+        else:
+            self._clock = self._clock_base = now
+            self._clock_ticks = 0
+
+    def _set_clock(self, db: sqlite3.Connection, now: int) -> None:
         db.execute(
             "INSERT INTO counters (name, value) VALUES ('clock', ?) "
             "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
             (now,),
         )
-        return now
+        self._clock = self._clock_base = now
+        self._clock_ticks = 0
 
     # -- stored bytes -------------------------------------------------------------------------
 
@@ -309,10 +446,18 @@ class Store:
     def claim_jobs(self, owner: str, statuses: tuple[str, ...], lease: float) -> list[str]:
         """The jobs in `statuses` that `owner` holds or that nobody holds any longer, leased
         to `owner` for `lease` seconds, oldest first."""
+        return self._claim("jobs", owner, statuses, lease)
+
+    def claim_batches(self, owner: str, statuses: tuple[str, ...], lease: float) -> list[str]:
+        """As `claim_jobs`, for batches."""
+        return self._claim("batches", owner, statuses, lease)
+
+    def _claim(self, table: str, owner: str, statuses: tuple[str, ...], lease: float):
+        # `table` is this module's own name, never a client's.
         now = time.time()
         placeholders = ", ".join("?" for _ in statuses)
         query = (
-            f"SELECT id FROM jobs WHERE status IN ({placeholders}) "
+            f"SELECT id FROM {table} WHERE status IN ({placeholders}) "
             "AND (lease_owner = ? OR lease_until < ?) ORDER BY seq"
         )
         args = (*statuses, owner, now)
@@ -322,22 +467,64 @@ class Store:
         with self.transaction() as db:
             ids = [row[0] for row in db.execute(query, args)]
             db.executemany(
-                "UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id = ?",
-                [(owner, now + lease, job_id) for job_id in ids],
+                f"UPDATE {table} SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                [(owner, now + lease, item) for item in ids],
             )
         return ids
 
     @staticmethod
-    def renew_lease(db: sqlite3.Connection, job_id: str, lease: float) -> None:
-        db.execute("UPDATE jobs SET lease_until = ? WHERE id = ?", (time.time() + lease, job_id))
+    def renew_lease(db: sqlite3.Connection, item_id: str, lease: float, table="jobs") -> None:
+        db.execute(
+            f"UPDATE {table} SET lease_until = ? WHERE id = ?", (time.time() + lease, item_id)
+        )
 
     def release_jobs(self, owner: str) -> None:
-        """Hand back every job `owner` holds, so that another server may continue them at once."""
+        """Hand back every job and batch `owner` holds, so that another server may continue
+        them at once."""
         with self.transaction() as db:
-            db.execute(
-                "UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?",
-                (owner,),
-            )
+            for table in ("jobs", "batches"):
+                db.execute(
+                    f"UPDATE {table} SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?",
+                    (owner,),
+                )
+
+    # -- batches ------------------------------------------------------------------------------
+
+    @staticmethod
+    def add_batch(db: sqlite3.Connection, seq: int, batch: dict, work: dict) -> None:
+        db.execute(
+            "INSERT INTO batches (id, seq, status, body, work) VALUES (?, ?, ?, ?, ?)",
+            (batch["id"], seq, batch["status"], json.dumps(batch), json.dumps(work)),
+        )
+
+    @staticmethod
+    def batch(db: sqlite3.Connection, batch_id: str) -> tuple[dict, dict, str | None] | None:
+        """(the batch's object, its work record, the server holding it), or None."""
+        row = db.execute(
+            "SELECT body, work, lease_owner FROM batches WHERE id = ?", (batch_id,)
+        ).fetchone()
+        return (json.loads(row[0]), json.loads(row[1]), row[2]) if row else None
+
+    @staticmethod
+    def save_batch(db: sqlite3.Connection, batch: dict, work: dict) -> None:
+        db.execute(
+            "UPDATE batches SET status = ?, body = ?, work = ? WHERE id = ?",
+            (batch["status"], json.dumps(batch), json.dumps(work), batch["id"]),
+        )
+
+    def batches(self, after: str | None, limit: int) -> list[dict] | None:
+        """Up to `limit` batches, newest first, below the batch `after`; None if it is unknown."""
+        db = self.connection()
+        below = NO_BOUND
+        if after:
+            row = db.execute("SELECT seq FROM batches WHERE id = ?", (after,)).fetchone()
+            if row is None:
+                return None
+            below = row[0]
+        rows = db.execute(
+            "SELECT body FROM batches WHERE seq < ? ORDER BY seq DESC LIMIT ?", (below, limit)
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
 
     # -- a job's events and checkpoints --------------------------------------------------------
 

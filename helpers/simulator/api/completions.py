@@ -33,24 +33,27 @@ REQUEST_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 @router.post("/chat/completions")
 def create_chat_completion(sim: Sim, body: JsonBody):
     usage = wants_usage(body)
-    if _streams(body):
-        answer, streamed = chat_completion(sim, body, keep_tokens=True)
-        return sse(chat_chunks(answer, streamed, usage))
-    return reply(chat_completion(sim, body))
+    with sim.store.stamping():
+        if _streams(body):
+            answer, streamed = chat_completion(sim, body, keep_tokens=True)
+            return sse(chat_chunks(answer, streamed, usage))
+        return reply(chat_completion(sim, body))
 
 
 @router.post("/completions")
 def create_completion(sim: Sim, body: JsonBody):
     usage = wants_usage(body)
-    if _streams(body):
-        answer, streamed = completion(sim, body, keep_tokens=True)
-        return sse(completion_chunks(answer, streamed, usage))
-    return reply(completion(sim, body))
+    with sim.store.stamping():
+        if _streams(body):
+            answer, streamed = completion(sim, body, keep_tokens=True)
+            return sse(completion_chunks(answer, streamed, usage))
+        return reply(completion(sim, body))
 
 
-def chat_completion(sim, request: dict, keep_tokens: bool = False):
+def chat_completion(sim, request: dict, keep_tokens: bool = False, stamp=None):
     """The chat completion for `request`; with `keep_tokens`, also each choice's tokens (their
-    bytes and logprob items) for a stream."""
+    bytes and logprob items) for a stream. `stamp(sim, kind, served) -> (id, created)` gives
+    its id and time (a batch passes its own; by default the server's next ones)."""
     served = served_model(sim, request.get("model"))
     if catalog.data_format(served.base) != "chat":
         raise not_found(
@@ -78,7 +81,7 @@ def chat_completion(sim, request: dict, keep_tokens: bool = False):
     prompt_tokens = count_messages(messages, served.base)
     _check_context(served, prompt_tokens, limit, chat=True)
     trained = _trained(sim, served)
-    completion_id, created = _stamp(sim, "chatcmpl", served)
+    completion_id, created = (stamp or _stamp)(sim, "chatcmpl", served)
     encoding = encoding_for(served.base)
     context = render_messages(messages)
     users = [m for m in messages if m.get("role") == "user"]
@@ -124,8 +127,9 @@ def chat_completion(sim, request: dict, keep_tokens: bool = False):
     return (answer, streamed) if keep_tokens else answer
 
 
-def completion(sim, request: dict, keep_tokens: bool = False):
-    """The legacy completion for `request` (and, with `keep_tokens`, its tokens for a stream)."""
+def completion(sim, request: dict, keep_tokens: bool = False, stamp=None):
+    """The legacy completion for `request` (and, with `keep_tokens`, its tokens for a stream);
+    `stamp` as for `chat_completion`."""
     served = served_model(sim, request.get("model"))
     if catalog.data_format(served.base) != "completion":
         raise not_found(
@@ -151,7 +155,7 @@ def completion(sim, request: dict, keep_tokens: bool = False):
     for prompt_ids in encoded:
         _check_context(served, len(prompt_ids), limit, chat=False)
     trained = _trained(sim, served)
-    completion_id, created = _stamp(sim, "cmpl", served)
+    completion_id, created = (stamp or _stamp)(sim, "cmpl", served)
     choices, written_total, streamed = [], 0, []
     prompt_tokens = sum(len(prompt_ids) for prompt_ids in encoded)
     for p, (prompt, prompt_ids) in enumerate(zip(prompts, encoded, strict=True)):
@@ -242,11 +246,7 @@ def _usage(prompt_tokens: int, completion_tokens: int) -> dict:
 
 def _stamp(sim, kind: str, served) -> tuple[str, int]:
     """A new id, and the time: never before the model it answers with was created."""
-    with sim.store.transaction() as db:
-        number = sim.store.next_number(db, kind)
-        now = sim.store.advance_clock(
-            db, not_before=served.created + 1 if sim.clock.simulated else 0
-        )
+    number, now = sim.store.stamp(kind, not_before=served.created + 1 if sim.clock.simulated else 0)
     return make_id(kind, sim.settings.seed, number), sim.clock.stamp(now)
 
 

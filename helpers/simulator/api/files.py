@@ -1,4 +1,4 @@
-"""/v1/files: uploads for fine-tuning, and the results files jobs write."""
+"""/v1/files: uploads for fine-tuning and batches, and the files jobs and batches write."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from helpers.simulator.errors import APIError, invalid, not_found
 from helpers.simulator.stamps import make_id
 
 router = APIRouter(prefix="/v1/files")
-UPLOAD_PURPOSES = ("fine-tune",)
+UPLOAD_PURPOSES = ("fine-tune", "batch")
+MAX_BATCH_FILE_BYTES = 200 * 1024 * 1024  # a batch's input file, as OpenAI
 MAX_FILENAME = 255
 MAX_LIST_LIMIT = 10_000
 READ_CHUNK = 1024 * 1024
@@ -29,7 +30,10 @@ async def create_file(
     sim: Sim, file: Annotated[UploadFile, File()], purpose: Annotated[str, Form()]
 ):
     check_purpose(purpose)
-    data = await read_limited(file, sim.settings.max_file_bytes)
+    limit = sim.settings.max_file_bytes
+    if purpose == "batch":
+        limit = min(limit, MAX_BATCH_FILE_BYTES)
+    data = await read_limited(file, limit)
     return reply(await run_in_threadpool(store_upload, sim, file.filename, purpose, data))
 
 
@@ -86,8 +90,8 @@ def file_content(sim: Sim, file_id: str):
 def check_purpose(purpose: str) -> None:
     if purpose not in UPLOAD_PURPOSES:
         raise invalid(
-            f"The simulator stores files for fine-tuning only: purpose must be 'fine-tune', "
-            f"not {purpose!r}.",
+            f"The simulator stores files for fine-tuning and batches only: purpose must be "
+            f"'fine-tune' or 'batch', not {purpose!r}.",
             param="purpose",
         )
 

@@ -87,8 +87,12 @@ class ClassifierTrainer:
             features = parent.features.extended(features)
             labels = parent.tokens.labels + [a for a in labels if a not in parent.tokens.labels]
         tokens = LabelTokens(labels, encoding)
-        shape = (features.size, len(labels))
-        self.model = LabelModel(features, tokens, np.zeros(shape), np.zeros(len(labels)), reader)
+        shape = (features.size + 1, len(labels))
+        # Weights and bias live in one array (the bias is its last row), and so do their Adam
+        # moments: one update of a few whole-array operations per step, whatever the batch.
+        self.parameters = np.zeros(shape)
+        weights, bias = self.parameters[:-1], self.parameters[-1]
+        self.model = LabelModel(features, tokens, weights, bias, reader)
         if isinstance(parent, LabelModel):
             known, count = parent.weights.shape
             self.model.weights[:known, :count] = parent.weights
@@ -101,8 +105,8 @@ class ClassifierTrainer:
         self.rate = BASE_STEP * hyperparameters["learning_rate_multiplier"]
         self.moment1 = np.zeros(shape)
         self.moment2 = np.zeros(shape)
-        self.bias_moment1 = np.zeros(len(labels))
-        self.bias_moment2 = np.zeros(len(labels))
+        self.gradient = np.zeros(shape)  # zero outside the rows a step touches
+        self.scratch = np.empty(shape)
         self.updates = 0
 
     def train_step(self, batch: np.ndarray, step: int, total_steps: int) -> tuple[float, float]:
@@ -121,23 +125,26 @@ class ClassifierTrainer:
 
     def _adam(self, rows, delta: np.ndarray, rate: float) -> None:
         self.updates += 1
-        grad = np.zeros_like(self.model.weights)
+        grad, m, v, step = self.gradient, self.moment1, self.moment2, self.scratch
         for (columns, weights), row_delta in zip(rows, delta, strict=True):
             grad[columns] += weights[:, None] * row_delta
+        grad[-1] = delta.sum(axis=0)
         c1, c2 = 1 - BETA1**self.updates, 1 - BETA2**self.updates
-        for param, grad_, m, v in (
-            (self.model.weights, grad, self.moment1, self.moment2),
-            (self.model.bias, delta.sum(axis=0), self.bias_moment1, self.bias_moment2),
-        ):
-            m *= BETA1
-            m += (1 - BETA1) * grad_
-            v *= BETA2
-            v += (1 - BETA2) * np.square(grad_)
-            step = np.sqrt(v / c2)
-            step += EPSILON
-            np.divide(m, step, out=step)
-            step *= rate / c1
-            param -= step
+        m *= BETA1
+        np.multiply(grad, 1 - BETA1, out=step)
+        m += step
+        v *= BETA2
+        np.square(grad, out=step)
+        step *= 1 - BETA2
+        v += step
+        np.divide(v, c2, out=step)
+        np.sqrt(step, out=step)
+        step += EPSILON
+        np.divide(m, step, out=step)
+        step *= rate / c1
+        self.parameters -= step
+        for columns, _ in rows:
+            grad[columns] = 0.0  # ready for the next step
 
     def evaluate(self, batch: np.ndarray) -> tuple[float, float]:
         """Loss and token accuracy of the current model on validation examples."""
