@@ -2,18 +2,29 @@
 
 The posts are loaded with the very call learners know from scikit-learn. They are not ours:
 they are downloaded (or read from a cache), never committed.
+
+Reading them that way decompresses scikit-learn's 14 MB archive and imports `sklearn.datasets`,
+a few tenths of a second each time. What the course uses of them (texts, targets, group names)
+is therefore kept once in the working folder, in a file named for the archive it came from and
+for this module's code: a new archive or a change here reads the posts afresh.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
-from sklearn.datasets import fetch_20newsgroups
 
+from helpers.atomic import write_text_atomically
 from helpers.errors import CourseError
+from helpers.paths import work_dir
 
 CATEGORIES = ["rec.sport.baseball", "rec.sport.hockey"]
+ARCHIVE = "20news-bydate_py3.pkz"  # scikit-learn's cache of the posts, in its data home
 
 
 class DataUnavailable(CourseError):
@@ -27,6 +38,8 @@ def load_sports_posts(subset: str = "train"):
 
 def load_posts(categories: list[str], subset: str = "train"):
     """The posts of some newsgroups, shuffled the course's one way (random_state=42)."""
+    from sklearn.datasets import fetch_20newsgroups  # only here: its import alone takes 0.3 s
+
     try:
         return fetch_20newsgroups(
             subset=subset, shuffle=True, random_state=42, categories=categories
@@ -42,6 +55,45 @@ def load_posts(categories: list[str], subset: str = "train"):
         ) from None
 
 
+def cached_posts(categories: list[str], subset: str = "train") -> SimpleNamespace:
+    """`load_posts` as `data`, `target` and `target_names`, read once and then from the cache."""
+    path = _cache_path(categories, subset)
+    if path is not None and path.exists():
+        try:
+            return SimpleNamespace(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            pass  # unreadable: read the posts again and write it anew
+    posts = load_posts(categories, subset)
+    kept = {
+        "data": list(posts.data),
+        "target": [int(t) for t in posts.target],
+        "target_names": list(posts.target_names),
+    }
+    path = path or _cache_path(categories, subset)  # the archive exists now, downloaded
+    if path is not None:
+        write_text_atomically(path, json.dumps(kept, ensure_ascii=False))
+    return SimpleNamespace(**kept)
+
+
+def _cache_path(categories: list[str], subset: str) -> Path | None:
+    """The cache file for these posts, or None while scikit-learn's archive is missing."""
+    home = os.environ.get("SCIKIT_LEARN_DATA") or os.path.join("~", "scikit_learn_data")
+    archive = Path(home).expanduser() / ARCHIVE
+    try:
+        stat = archive.stat()
+    except OSError:
+        return None
+    key = json.dumps(
+        [categories, subset, str(archive.resolve()), stat.st_size, stat.st_mtime_ns, _code()]
+    )
+    name = f"newsgroups-{subset}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+    return work_dir() / "cache" / name
+
+
+def _code() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
 def label_names(posts) -> list[str]:
     """`rec.sport.baseball` -> `baseball`, one label per post."""
     return [posts.target_names[t].split(".")[-1] for t in posts.target]
@@ -53,7 +105,7 @@ def sports_table(subset: str = "train") -> pd.DataFrame:
     This is the raw table the legacy walkthroughs built; the preparation tool (notebook 02)
     then adds the separator to each prompt and the leading space to each completion.
     """
-    posts = load_sports_posts(subset)
+    posts = cached_posts(CATEGORIES, subset)
     return pd.DataFrame(
         {"prompt": [text.strip() for text in posts.data], "completion": label_names(posts)}
     )

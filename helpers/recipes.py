@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 from helpers.course import SEPARATOR
-from helpers.datasets import load_posts
+from helpers.datasets import cached_posts
 from helpers.elements import elements
 
 # Recipe 1: four newsgroups, each answered with a one-token number (" 1" ... " 4").
@@ -44,7 +44,7 @@ def _cut(post: str) -> str:
 
 def triage_examples(subset: str, per_class: int) -> list[dict]:
     """Prompt/completion examples: a post, then the number of its newsgroup (" 1" ... " 4")."""
-    posts = load_posts(TRIAGE_CATEGORIES, subset)
+    posts = cached_posts(TRIAGE_CATEGORIES, subset)
     taken = {c: 0 for c in range(len(TRIAGE_CATEGORIES))}
     out = []
     for text, target in zip(posts.data, posts.target, strict=True):
@@ -56,7 +56,7 @@ def triage_examples(subset: str, per_class: int) -> list[dict]:
 
 def score_examples(subset: str, per_class: int) -> list[dict]:
     """Prompt/completion examples: a post about cars (" car") or motorcycles (" bike")."""
-    posts = load_posts(SCORE_CATEGORIES, subset)
+    posts = cached_posts(SCORE_CATEGORIES, subset)
     taken = {c: 0 for c in range(len(SCORE_CATEGORIES))}
     out = []
     for text, target in zip(posts.data, posts.target, strict=True):

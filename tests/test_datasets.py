@@ -51,3 +51,27 @@ def test_missing_data_offline_gives_one_clear_message(tmp_path):
     assert "SCIKIT_LEARN_DATA" in done.stdout
     assert "20news-bydate_py3.pkz" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+@needs_posts
+def test_the_posts_are_read_once_then_from_a_cache_keyed_by_archive_and_code(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path))
+    fresh = datasets.load_posts(datasets.CATEGORIES, "test")
+    first = datasets.cached_posts(datasets.CATEGORIES, "test")
+    (cached,) = (tmp_path / "cache").glob("newsgroups-test-*.json")
+    monkeypatch.setattr(datasets, "load_posts", lambda *a: pytest.fail("read the posts again"))
+    again = datasets.cached_posts(datasets.CATEGORIES, "test")
+    for posts in (first, again):
+        assert posts.data == list(fresh.data) and posts.target == list(fresh.target)
+        assert posts.target_names == fresh.target_names
+    # Another version of this module's code is another cache file.
+    monkeypatch.setattr(datasets, "_code", lambda: "changed")
+    assert datasets._cache_path(datasets.CATEGORIES, "test") != cached
+
+
+def test_loading_the_table_module_does_not_import_sklearn_datasets():
+    code = "import sys, helpers.datasets; print('sklearn.datasets' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT
+    )
+    assert done.stdout.strip() == "False", done.stderr
