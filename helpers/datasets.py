@@ -5,8 +5,8 @@ they are downloaded (or read from a cache), never committed.
 
 Reading them that way decompresses scikit-learn's 14 MB archive and imports `sklearn.datasets`,
 a few tenths of a second each time. What the course uses of them (texts, targets, group names)
-is therefore kept once in the working folder, in a file named for the archive it came from and
-for this module's code: a new archive or a change here reads the posts afresh.
+is therefore kept once in the working folder, in a file named for the archive it came from, for
+scikit-learn's version and for this module's code: any of them changing reads the posts afresh.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -25,6 +26,7 @@ from helpers.paths import work_dir
 
 CATEGORIES = ["rec.sport.baseball", "rec.sport.hockey"]
 ARCHIVE = "20news-bydate_py3.pkz"  # scikit-learn's cache of the posts, in its data home
+CACHE_FOLDER = "cache"  # inside the working folder
 
 
 class DataUnavailable(CourseError):
@@ -57,7 +59,7 @@ def load_posts(categories: list[str], subset: str = "train"):
 
 def cached_posts(categories: list[str], subset: str = "train") -> SimpleNamespace:
     """`load_posts` as `data`, `target` and `target_names`, read once and then from the cache."""
-    path = _cache_path(categories, subset)
+    path = cache_path(categories, subset)
     if path is not None and path.exists():
         try:
             return SimpleNamespace(**json.loads(path.read_text(encoding="utf-8")))
@@ -69,14 +71,15 @@ def cached_posts(categories: list[str], subset: str = "train") -> SimpleNamespac
         "target": [int(t) for t in posts.target],
         "target_names": list(posts.target_names),
     }
-    path = path or _cache_path(categories, subset)  # the archive exists now, downloaded
+    path = path or cache_path(categories, subset)  # the archive exists now, downloaded
     if path is not None:
         write_text_atomically(path, json.dumps(kept, ensure_ascii=False))
     return SimpleNamespace(**kept)
 
 
-def _cache_path(categories: list[str], subset: str) -> Path | None:
-    """The cache file for these posts, or None while scikit-learn's archive is missing."""
+def cache_path(categories: list[str], subset: str) -> Path | None:
+    """Where these posts, read from the current archive with the current scikit-learn and
+    code, are kept; None while scikit-learn has no archive of the posts."""
     home = os.environ.get("SCIKIT_LEARN_DATA") or os.path.join("~", "scikit_learn_data")
     archive = Path(home).expanduser() / ARCHIVE
     try:
@@ -84,10 +87,18 @@ def _cache_path(categories: list[str], subset: str) -> Path | None:
     except OSError:
         return None
     key = json.dumps(
-        [categories, subset, str(archive.resolve()), stat.st_size, stat.st_mtime_ns, _code()]
+        [
+            categories,
+            subset,
+            str(archive.resolve()),
+            stat.st_size,
+            stat.st_mtime_ns,
+            metadata.version("scikit-learn"),
+            _code(),
+        ]
     )
     name = f"newsgroups-{subset}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
-    return work_dir() / "cache" / name
+    return work_dir() / CACHE_FOLDER / name
 
 
 def _code() -> str:

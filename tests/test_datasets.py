@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from helpers import datasets
@@ -66,7 +67,7 @@ def test_the_posts_are_read_once_then_from_a_cache_keyed_by_archive_and_code(tmp
         assert posts.target_names == fresh.target_names
     # Another version of this module's code is another cache file.
     monkeypatch.setattr(datasets, "_code", lambda: "changed")
-    assert datasets._cache_path(datasets.CATEGORIES, "test") != cached
+    assert datasets.cache_path(datasets.CATEGORIES, "test") != cached
 
 
 def test_loading_the_table_module_does_not_import_sklearn_datasets():
@@ -75,3 +76,41 @@ def test_loading_the_table_module_does_not_import_sklearn_datasets():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT
     )
     assert done.stdout.strip() == "False", done.stderr
+
+
+@needs_posts
+def test_the_kept_posts_are_read_and_renewed_when_the_archive_changes(tmp_path, monkeypatch):
+    import shutil
+    import time
+
+    home = tmp_path / "data"
+    home.mkdir()
+    archive = home / datasets.ARCHIVE
+    shutil.copy2(os.path.join(os.environ["SCIKIT_LEARN_DATA"], datasets.ARCHIVE), archive)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home))
+    monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path / "work"))
+    derived = datasets.sports_table("test")
+    kept = datasets.cache_path(datasets.CATEGORIES, "test")
+    assert kept.exists() and kept.parent == tmp_path / "work" / datasets.CACHE_FOLDER
+    pd.testing.assert_frame_equal(datasets.sports_table("test"), derived)
+    # The cache is what is read: a changed cache shows (and a changed archive renews it).
+    kept.write_text(kept.read_text().replace("hockey", "HOCKEY"))
+    assert "HOCKEY" in set(datasets.sports_table("test").completion)
+    later = time.time() + 10
+    os.utime(archive, (later, later))
+    assert datasets.cache_path(datasets.CATEGORIES, "test") != kept
+    pd.testing.assert_frame_equal(datasets.sports_table("test"), derived)
+
+
+@needs_posts
+def test_kept_posts_are_read_without_importing_scikit_learn(tmp_path):
+    env = {**os.environ, "TUTORIAL_WORK_DIR": str(tmp_path)}
+    code = (
+        "import sys\nfrom helpers.datasets import sports_table\n"
+        "print(len(sports_table('test')), 'sklearn' in sys.modules)"
+    )
+    run = [sys.executable, "-c", code]
+    first = subprocess.run(run, env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    second = subprocess.run(run, env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert first.stdout.split() == ["796", "True"]
+    assert second.stdout.split() == ["796", "False"]
