@@ -3,6 +3,11 @@
 `complete_all` and `chat_all` are plain functions a notebook cell can call; `acomplete_all` and
 `achat_all` are the same for code that is already async. Results come back in input order.
 
+The legacy completions endpoint takes a list of prompts in one request (`prompt=[...]`) and
+answers with their choices in one list, prompt by prompt; `complete_all` sends its prompts that
+way, `per_request` at a time, which costs a fraction of a round trip per prompt. Chat has no
+list form: `chat_all` sends one conversation per request, a bounded number at once.
+
 Retries are this module's job, not the SDK's: the AsyncOpenAI client used here is made with
 `max_retries=0`. Two stacked policies would multiply the attempts (the SDK's 3 per call times
 ours) and hide them; here a rate-limited request waits as long as the API's `Retry-After` asks
@@ -30,6 +35,11 @@ from helpers.errors import CourseError
 
 # No elapsed time, rate or ETA: the bar's final state is the same on every run.
 BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt}"
+# Prompts sent in one completions request. The API documents no maximum for the list (each
+# prompt, plus max_tokens, must fit the model's context window, and a request's tokens count
+# against the tokens-per-minute limit as a whole); 20 is what common clients send, and it keeps
+# the work a retry repeats small.
+PROMPTS_PER_REQUEST = 20
 
 
 class BatchRequestFailed(CourseError):
@@ -96,6 +106,7 @@ async def acomplete_all(
     *,
     client: openai.AsyncOpenAI | openai.OpenAI | None = None,
     concurrency: int = 8,
+    per_request: int = PROMPTS_PER_REQUEST,
     max_tokens: int = 1,
     temperature: float = 0,
     logprobs: int | None = 2,
@@ -105,14 +116,49 @@ async def acomplete_all(
 ) -> list:
     """One completion per prompt, in the prompts' order: `complete_all` for async code."""
     _check_prompts(prompts)
+    _check_count("per_request", per_request)
     chosen = {"max_tokens": max_tokens, "temperature": temperature, "logprobs": logprobs}
     # None means "not sent": the API's own default applies.
     settings = {key: value for key, value in (chosen | extra).items() if value is not None}
+    n = settings.get("n", 1)
+    chunks = [list(prompts[i : i + per_request]) for i in range(0, len(prompts), per_request)]
 
-    async def send(api: openai.AsyncOpenAI, prompt: str):
-        return await api.completions.create(model=model, prompt=prompt, **settings)
+    async def send(api: openai.AsyncOpenAI, chunk: list[str]):
+        return await api.completions.create(model=model, prompt=chunk, **settings)
 
-    return await _run_batch(prompts, send, client, concurrency, retry, desc)
+    responses = await _run_batch(chunks, send, client, concurrency, retry, desc, len)
+    return [
+        one
+        for chunk, response in zip(chunks, responses, strict=True)
+        for one in split_by_prompt(response, len(chunk), n)
+    ]
+
+
+def split_by_prompt(response, prompts: int, n: int = 1) -> list:
+    """A response to `prompts` prompts cut into one response per prompt.
+
+    The API numbers the choices prompt by prompt (prompt p's j-th choice has index p * n + j);
+    each part keeps the response's id, model and time, its own choices numbered from 0, and no
+    usage (the request's token counts belong to all its prompts together).
+    """
+    choices = sorted(response.choices, key=lambda c: c.index)
+    if len(choices) != prompts * n:
+        raise CourseError(
+            f"The API answered {len(choices)} choices for {prompts} prompts with n={n}; "
+            f"expected {prompts * n}."
+        )
+    return [
+        response.model_copy(
+            update={
+                "choices": [
+                    c.model_copy(update={"index": j})
+                    for j, c in enumerate(choices[p * n : p * n + n])
+                ],
+                "usage": None,
+            }
+        )
+        for p in range(prompts)
+    ]
 
 
 async def achat_all(
@@ -142,6 +188,7 @@ def complete_all(
     *,
     client: openai.AsyncOpenAI | openai.OpenAI | None = None,
     concurrency: int = 8,
+    per_request: int = PROMPTS_PER_REQUEST,
     max_tokens: int = 1,
     temperature: float = 0,
     logprobs: int | None = 2,
@@ -149,13 +196,15 @@ def complete_all(
     desc: str = "completions",
     **extra,
 ) -> list:
-    """Send every prompt to the completions endpoint, a few at a time; responses in input order.
+    """Send every prompt to the completions endpoint; one response per prompt, in input order.
 
-    The defaults make a classifier's request: one token, no sampling, the two likeliest tokens.
-    `client` is an OpenAI or AsyncOpenAI client (by default one made from the environment),
-    `concurrency` the most requests in flight, `retry` a RetryPolicy, `desc` the progress bar's
-    label; `extra` goes to `completions.create` as it is. Works in a notebook cell too, where
-    an event loop is already running.
+    Prompts go `per_request` to a request (`prompt=[...]`), at most `concurrency` requests in
+    flight. The defaults make a classifier's request: one token, no sampling, the two likeliest
+    tokens. `client` is an OpenAI or AsyncOpenAI client (by default one made from the
+    environment), `retry` a RetryPolicy, `desc` the progress bar's label (it counts prompts);
+    `extra` goes to `completions.create` as it is. Each prompt's response holds its own choices
+    and no usage (see `split_by_prompt`). Works in a notebook cell too, where an event loop is
+    already running.
     """
     return run_coroutine(
         lambda: acomplete_all(
@@ -163,6 +212,7 @@ def complete_all(
             model,
             client=client,
             concurrency=concurrency,
+            per_request=per_request,
             max_tokens=max_tokens,
             temperature=temperature,
             logprobs=logprobs,
@@ -234,28 +284,37 @@ def run_coroutine(make: Callable[[], Awaitable]):
             raise  # leaving the `with` waits until the cancelled batch has closed its client
 
 
-async def _run_batch(items: Sequence, send, client, concurrency: int, retry, desc: str) -> list:
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise CourseError(f"concurrency must be a whole number of at least 1, not {concurrency!r}.")
+def _check_count(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise CourseError(f"{name} must be a whole number of at least 1, not {value!r}.")
+
+
+async def _run_batch(
+    items: Sequence, send, client, concurrency: int, retry, desc: str, size=lambda item: 1
+) -> list:
+    """`send` each item, in order; `size(item)` is how far the progress bar moves for it."""
+    _check_count("concurrency", concurrency)
     if not items:
         return []
     api, owned = _async_client(client)
     try:
-        return await _gather_in_order(items, send, api, concurrency, retry or RetryPolicy(), desc)
+        policy = retry or RetryPolicy()
+        return await _gather_in_order(items, send, api, concurrency, policy, desc, size)
     finally:
         if owned:
             await api.close()
 
 
-async def _gather_in_order(items, send, api, concurrency, retry, desc) -> list:
+async def _gather_in_order(items, send, api, concurrency, retry, desc, size) -> list:
     results: list = [None] * len(items)
     slots = asyncio.Semaphore(concurrency)
-    bar = tqdm(total=len(items), desc=desc, file=sys.stderr, bar_format=BAR_FORMAT)
+    total = sum(size(item) for item in items)
+    bar = tqdm(total=total, desc=desc, file=sys.stderr, bar_format=BAR_FORMAT)
 
     async def one(index: int, item) -> None:
         async with slots:
             results[index] = await _with_retries(send, api, item, index, len(items), retry)
-        bar.update(1)
+        bar.update(size(item))
 
     tasks = [asyncio.ensure_future(one(i, item)) for i, item in enumerate(items)]
     try:

@@ -20,13 +20,18 @@ from helpers.errors import CourseError
 from helpers.jsonl_lines import read_jsonl
 from helpers.model_catalog import (
     PRICES_AS_OF,
+    UnknownModel,
     encoding_name_for,
+    find,
     given_price,
     price_per_1m,
     training_token_limit,
 )
 
 DEFAULT_MAX_COST_USD = 1.00
+# What the Batch API charges against the same requests sent one by one: half (OpenAI's Batch
+# guide, https://platform.openai.com/docs/guides/batch, checked 2026-11).
+BATCH_PRICE_FACTOR = 0.5
 
 
 class CostLimitExceeded(CourseError):
@@ -165,6 +170,18 @@ def check_training_cost(
         )
     print(f"Estimated cost: {estimate}, within your limit of ${limit:.2f}.")
     return estimate
+
+
+def inference_cost(
+    model: str, prompt_tokens: int, completion_tokens: int, batch: bool = False
+) -> float:
+    """Dollars for requests to `model` (a fine-tuned model at its own catalogue prices), sent
+    one by one, or with `batch` through the Batch API."""
+    known = find(model)
+    if known is None:
+        raise UnknownModel(f"No inference price known for {model!r}.")
+    dollars = (prompt_tokens * known.input_per_1m + completion_tokens * known.output_per_1m) / 1e6
+    return dollars * (BATCH_PRICE_FACTOR if batch else 1.0)
 
 
 def _dollars(amount: float) -> str:

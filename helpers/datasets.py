@@ -3,29 +3,30 @@
 The posts are loaded with the very call learners know from scikit-learn. They are not ours:
 they are downloaded (or read from a cache), never committed.
 
-Unpacking scikit-learn's 15 MB archive takes a few tenths of a second in every notebook, so the
-table derived from it (`sports_table`) is kept in the working folder, under a name that changes
-with the archive, with scikit-learn's version and with this module's code: any of them changing
-derives the table afresh. scikit-learn itself is imported only when posts are loaded.
+Reading them that way decompresses scikit-learn's 14 MB archive and imports `sklearn.datasets`,
+a few tenths of a second each time. What the course uses of them (texts, targets, group names)
+is therefore kept once in the working folder, in a file named for the archive it came from, for
+scikit-learn's version and for this module's code: any of them changing reads the posts afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from importlib import metadata
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 
+from helpers.atomic import write_text_atomically
 from helpers.errors import CourseError
-from helpers.jsonl_lines import read_jsonl, write_jsonl
 from helpers.paths import use_shared_data, work_dir
 
 CATEGORIES = ["rec.sport.baseball", "rec.sport.hockey"]
 ARCHIVE = "20news-bydate_py3.pkz"  # scikit-learn's cache of the posts, in its data home
 CACHE_FOLDER = "cache"  # inside the working folder
-COLUMNS = ["prompt", "completion"]
 
 
 class DataUnavailable(CourseError):
@@ -39,7 +40,7 @@ def load_sports_posts(subset: str = "train"):
 
 def load_posts(categories: list[str], subset: str = "train"):
     """The posts of some newsgroups, shuffled the course's one way (random_state=42)."""
-    from sklearn.datasets import fetch_20newsgroups  # 0.3 s: only when posts are loaded
+    from sklearn.datasets import fetch_20newsgroups  # only here: its import alone takes 0.3 s
 
     use_shared_data()  # a cache beside the course serves offline, however Jupyter was started
     try:
@@ -57,6 +58,55 @@ def load_posts(categories: list[str], subset: str = "train"):
         ) from None
 
 
+def cached_posts(categories: list[str], subset: str = "train") -> SimpleNamespace:
+    """`load_posts` as `data`, `target` and `target_names`, read once and then from the cache."""
+    path = cache_path(categories, subset)
+    if path is not None and path.exists():
+        try:
+            return SimpleNamespace(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            pass  # unreadable: read the posts again and write it anew
+    posts = load_posts(categories, subset)
+    kept = {
+        "data": list(posts.data),
+        "target": [int(t) for t in posts.target],
+        "target_names": list(posts.target_names),
+    }
+    path = path or cache_path(categories, subset)  # the archive exists now, downloaded
+    if path is not None:
+        write_text_atomically(path, json.dumps(kept, ensure_ascii=False))
+    return SimpleNamespace(**kept)
+
+
+def cache_path(categories: list[str], subset: str) -> Path | None:
+    """Where these posts, read from the current archive with the current scikit-learn and
+    code, are kept; None while scikit-learn has no archive of the posts."""
+    use_shared_data()
+    home = os.environ.get("SCIKIT_LEARN_DATA") or os.path.join("~", "scikit_learn_data")
+    archive = Path(home).expanduser() / ARCHIVE
+    try:
+        stat = archive.stat()
+    except OSError:
+        return None
+    key = json.dumps(
+        [
+            categories,
+            subset,
+            str(archive.resolve()),
+            stat.st_size,
+            stat.st_mtime_ns,
+            metadata.version("scikit-learn"),
+            _code(),
+        ]
+    )
+    name = f"newsgroups-{subset}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+    return work_dir() / CACHE_FOLDER / name
+
+
+def _code() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
 def label_names(posts) -> list[str]:
     """`rec.sport.baseball` -> `baseball`, one label per post."""
     return [posts.target_names[t].split(".")[-1] for t in posts.target]
@@ -68,39 +118,7 @@ def sports_table(subset: str = "train") -> pd.DataFrame:
     This is the raw table the legacy walkthroughs built; the preparation tool (notebook 02)
     then adds the separator to each prompt and the leading space to each completion.
     """
-    cached = cached_table_path(subset)
-    if cached is not None and cached.exists():
-        try:
-            return pd.DataFrame(read_jsonl(cached), columns=COLUMNS)
-        except CourseError:
-            pass  # unreadable: derived again and rewritten below
-    posts = load_sports_posts(subset)
-    table = pd.DataFrame(
+    posts = cached_posts(CATEGORIES, subset)
+    return pd.DataFrame(
         {"prompt": [text.strip() for text in posts.data], "completion": label_names(posts)}
     )
-    cached = cached or cached_table_path(subset)  # the archive exists now, if just downloaded
-    if cached is not None:
-        write_jsonl(cached, table.to_dict("records"))
-    return table
-
-
-def cached_table_path(subset: str) -> Path | None:
-    """Where the `subset` table derived from the current archive, scikit-learn and code is
-    kept; None while scikit-learn has no archive of the posts."""
-    home = os.environ.get("SCIKIT_LEARN_DATA") or os.path.join("~", "scikit_learn_data")
-    archive = Path(home).expanduser() / ARCHIVE
-    try:
-        stat = archive.stat()
-    except OSError:
-        return None
-    key = hashlib.sha256()
-    for part in (
-        str(archive.resolve()),
-        str(stat.st_size),
-        str(stat.st_mtime_ns),
-        metadata.version("scikit-learn"),
-        Path(__file__).read_text(encoding="utf-8"),
-        subset,
-    ):
-        key.update(part.encode("utf-8", errors="surrogatepass") + b"\0")
-    return work_dir() / CACHE_FOLDER / f"sports-{subset}-{key.hexdigest()[:16]}.jsonl"

@@ -112,6 +112,50 @@ def create_job_once(
     )
 
 
+# A batch in one of these states is reused: it is answering, or has answered, these requests.
+REUSABLE_BATCH_STATUSES = ("validating", "in_progress", "finalizing", "completed")
+BATCH_TERMINAL = ("completed", "failed", "expired", "cancelled")
+
+
+def find_reusable_batch(client: openai.OpenAI, fingerprint: str):
+    """The newest batch with this fingerprint in its metadata that is running or completed.
+
+    Jobs are looked up by metadata on the server; batches cannot be, so their list (newest
+    first) is read until one carries the fingerprint.
+    """
+    for batch in client.batches.list(limit=100):
+        metadata = batch.metadata or {}
+        if metadata.get(FINGERPRINT_KEY) == fingerprint and batch.status in REUSABLE_BATCH_STATUSES:
+            return batch
+    return None
+
+
+def create_batch_once(
+    client: openai.OpenAI,
+    requests_path: str | Path,
+    endpoint: str,
+    metadata: dict | None = None,
+    completion_window: str = "24h",
+):
+    """The batch for this file of requests: found by its fingerprint, else created.
+
+    `create_job_once` for the Batch API: the fingerprint of the requests file and the batch's
+    settings goes in the batch's metadata, and the file is uploaded (purpose "batch") only
+    when no batch carries it, and then only if this very content was not uploaded before.
+    """
+    fp = fingerprint(requests_path, endpoint=endpoint, completion_window=completion_window)
+    batch = find_reusable_batch(client, fp)
+    if batch is not None:
+        return batch
+    requests_file = upload_once(client, requests_path, purpose="batch")
+    return client.batches.create(
+        input_file_id=requests_file.id,
+        endpoint=endpoint,
+        completion_window=completion_window,
+        metadata={**(metadata or {}), FINGERPRINT_KEY: fp},
+    )
+
+
 def follow_job(
     client: openai.OpenAI,
     job_id: str,

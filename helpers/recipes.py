@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 from helpers.course import SEPARATOR
-from helpers.datasets import load_posts
+from helpers.datasets import cached_posts
 from helpers.elements import elements
 
 # Recipe 1: four newsgroups, each answered with a one-token number (" 1" ... " 4").
@@ -55,7 +55,7 @@ def score_examples(subset: str, per_class: int) -> list[dict]:
 
 def _labelled_posts(categories, labels: dict, subset: str, per_class: int) -> list[dict]:
     """The first `per_class` posts of each newsgroup, in the course's order, with its label."""
-    posts = load_posts(categories, subset)
+    posts = cached_posts(categories, subset)
     taken = dict.fromkeys(range(len(categories)), 0)
     out = []
     for text, target in zip(posts.data, posts.target, strict=True):

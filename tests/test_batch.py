@@ -2,7 +2,8 @@
 
 Each prompt names its fate: "name|plan", where the plan lists what the server answers to the
 prompt's successive attempts before it succeeds (429 without a delay, 429 with Retry-After in
-seconds or milliseconds, 500, an exhausted quota, a 400, or 429 for ever).
+seconds or milliseconds, 500, an exhausted quota, a 400, or 429 for ever). A request with a list
+of prompts fails as its first failing prompt asks, and otherwise answers every prompt's choices.
 """
 
 from __future__ import annotations
@@ -46,55 +47,75 @@ class ScriptedAPI:
         self.attempts: dict[str, list[float]] = defaultdict(list)
         self.in_flight = 0
         self.max_in_flight = 0
+        self.prompts_per_request: list[int] = []
         self.lock = threading.Lock()
 
     def answer(self, path: str, body: dict) -> tuple[int, dict, dict]:
         if path.endswith("/chat/completions"):
-            key = body["messages"][-1]["content"]
+            keys = [body["messages"][-1]["content"]]
         else:
-            key = body["prompt"]
+            prompt = body["prompt"]
+            keys = prompt if isinstance(prompt, list) else [prompt]
         with self.lock:
-            self.attempts[key].append(time.monotonic())
-            attempt = len(self.attempts[key])
+            attempts = []
+            for key in keys:
+                self.attempts[key].append(time.monotonic())
+                attempts.append(len(self.attempts[key]))
+            self.prompts_per_request.append(len(keys))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             time.sleep(self.delay)
-            name, _, plan = key.partition("|")
-            steps = plan.split(",") if plan else []
-            if plan == "always429":
-                steps = ["429"] * 1000
-            if attempt <= len(steps):
-                status, headers, code = FAILURES[steps[attempt - 1]]
-                error = {"message": f"scripted {status}", "type": code, "code": code}
-                return status, headers, {"error": error}
-            return 200, {}, (chat_body if "messages" in body else completion_body)(name, body)
+            names = []
+            for key, attempt in zip(keys, attempts, strict=True):
+                name, _, plan = key.partition("|")
+                steps = plan.split(",") if plan else []
+                if plan == "always429":
+                    steps = ["429"] * 1000
+                if attempt <= len(steps):
+                    status, headers, code = FAILURES[steps[attempt - 1]]
+                    error = {"message": f"scripted {status}", "type": code, "code": code}
+                    return status, headers, {"error": error}
+                names.append(name)
+            if "messages" in body:
+                return 200, {}, chat_body(names[0], body)
+            return 200, {}, completion_body(names, body)
         finally:
             with self.lock:
                 self.in_flight -= 1
 
 
-def completion_body(name: str, body: dict) -> dict:
+def completion_body(names: list[str], body: dict) -> dict:
+    """Each prompt's `n` choices, prompt by prompt (choice j of prompt p is index p * n + j),
+    listed in reverse to check that the client orders them by index."""
     top = {" baseball": -0.05, " hockey": -3.0}
+    n = body.get("n", 1)
+    choices = [
+        {
+            "text": name if n == 1 else f"{name}/{j}",
+            "index": p * n + j,
+            "finish_reason": "length",
+            "logprobs": {
+                "tokens": [" baseball"],
+                "token_logprobs": [-0.05],
+                "top_logprobs": [top],
+                "text_offset": [0],
+            },
+        }
+        for p, name in enumerate(names)
+        for j in range(n)
+    ]
     return {
-        "id": f"cmpl-{name}",
+        "id": f"cmpl-{names[0]}",
         "object": "text_completion",
         "created": 1_767_225_600,
         "model": body["model"],
-        "choices": [
-            {
-                "text": name,
-                "index": 0,
-                "finish_reason": "length",
-                "logprobs": {
-                    "tokens": [" baseball"],
-                    "token_logprobs": [-0.05],
-                    "top_logprobs": [top],
-                    "text_offset": [0],
-                },
-            }
-        ],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
+        "choices": choices[::-1],
+        "usage": {
+            "prompt_tokens": 5 * len(names),
+            "completion_tokens": n * len(names),
+            "total_tokens": 6 * len(names),
+        },
     }
 
 
@@ -163,13 +184,35 @@ def texts(responses) -> list[str]:
 def test_results_come_back_in_order_with_retries_and_bounded_concurrency(env):
     plans = ["", "429", "500", "429,500", "500,500,429", "", "429,429"]
     prompts = [f"p{i:02d}|{plans[i % len(plans)]}".rstrip("|") for i in range(40)]
-    responses = batch.complete_all(prompts, "ft:babbage-002:test", concurrency=5, retry=FAST)
+    responses = batch.complete_all(
+        prompts, "ft:babbage-002:test", concurrency=5, per_request=1, retry=FAST
+    )
     assert texts(responses) == [p.partition("|")[0] for p in prompts]
     for prompt in prompts:
         _, _, plan = prompt.partition("|")
         expected = len(plan.split(",")) + 1 if plan else 1
         assert len(env.attempts[prompt]) == expected
     assert 1 < env.max_in_flight <= 5
+
+
+def test_prompts_go_in_lists_and_come_back_one_response_per_prompt(env):
+    prompts = [f"p{i:02d}" + ("|500" if i == 27 else "") for i in range(45)]
+    responses = batch.complete_all(prompts, "m", per_request=20, concurrency=2, retry=FAST)
+    assert sorted(env.prompts_per_request) == [5, 20, 20, 20]  # the second list, sent twice
+    assert texts(responses) == [p.partition("|")[0] for p in prompts]
+    assert all(len(r.choices) == 1 and r.choices[0].index == 0 for r in responses)
+    assert all(r.usage is None for r in responses)  # a request's usage is all its prompts'
+    assert responses[0].id == responses[19].id != responses[20].id
+
+
+def test_several_choices_per_prompt_are_split_prompt_by_prompt(env):
+    responses = batch.complete_all(["a", "b", "c"], "m", n=2, retry=FAST)
+    assert [[c.text for c in r.choices] for r in responses] == [
+        ["a/0", "a/1"],
+        ["b/0", "b/1"],
+        ["c/0", "c/1"],
+    ]
+    assert [[c.index for c in r.choices] for r in responses] == [[0, 1]] * 3
 
 
 def test_each_request_carries_the_classifier_settings(env):
@@ -196,7 +239,9 @@ def test_retry_after_is_honoured(env, plan, asked):
 
 def test_retries_are_capped_then_a_clear_error_keeps_what_arrived(env):
     with pytest.raises(BatchRequestFailed) as caught:
-        batch.complete_all(["ok", "stuck|always429"], "m", retry=replace(FAST, max_retries=2))
+        batch.complete_all(
+            ["ok", "stuck|always429"], "m", per_request=1, retry=replace(FAST, max_retries=2)
+        )
     assert len(env.attempts["stuck|always429"]) == 3
     message = str(caught.value)
     assert "Request 2 of 2" in message and "2 retries" in message and "HTTP 429" in message
@@ -280,6 +325,7 @@ def test_nothing_is_sent_for_no_prompts(env):
         (lambda: batch.complete_all("one prompt", "m"), "not one string"),
         (lambda: batch.complete_all(["a", 3], "m"), "Prompt 1 is a int"),
         (lambda: batch.complete_all(["a"], "m", concurrency=0), "concurrency"),
+        (lambda: batch.complete_all(["a"], "m", per_request=0), "per_request"),
         (lambda: batch.chat_all([[{"content": "hi"}]], "m"), "Conversation 0, message 0"),
         (lambda: batch.chat_all([[]], "m"), "Conversation 0 must be"),
     ],
@@ -314,7 +360,9 @@ def test_interrupting_the_kernel_cancels_the_batch(env):
     env.delay = 0.05  # 200 prompts two at a time would take five seconds
 
     async def notebook_cell():
-        batch.complete_all([f"i{n}" for n in range(200)], "m", concurrency=2, retry=FAST)
+        batch.complete_all(
+            [f"i{n}" for n in range(200)], "m", concurrency=2, per_request=1, retry=FAST
+        )
 
     threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()  # Jupyter's interrupt
     loop = asyncio.new_event_loop()  # like ipykernel's loop: no SIGINT handler of its own

@@ -152,3 +152,16 @@ def test_a_limit_of_zero_refuses_every_paid_job(monkeypatch, chat_file):
     assert costs.max_cost_usd() == 0
     with pytest.raises(costs.CostLimitExceeded):
         costs.check_training_cost(chat_file, "gpt-4o-mini", backend="openai")
+
+
+def test_inference_cost_at_catalogue_prices_and_half_for_a_batch():
+    from helpers.costs import inference_cost
+    from helpers.model_catalog import UnknownModel
+
+    # babbage-002 fine-tuned: $1.60 per 1M input and output tokens.
+    assert inference_cost("ft:babbage-002:org::abc", 1_000_000, 0) == pytest.approx(1.60)
+    assert inference_cost("ft:babbage-002:org::abc", 500_000, 500_000, batch=True) == (
+        pytest.approx(0.80)
+    )
+    with pytest.raises(UnknownModel):
+        inference_cost("no-such-model", 1, 1)

@@ -55,7 +55,31 @@ def test_missing_data_offline_gives_one_clear_message(tmp_path):
 
 
 @needs_posts
-def test_the_derived_table_is_kept_and_renewed_when_the_archive_changes(tmp_path, monkeypatch):
+def test_the_posts_are_read_once_then_from_a_cache_keyed_by_archive_and_code(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path))
+    fresh = datasets.load_posts(datasets.CATEGORIES, "test")
+    first = datasets.cached_posts(datasets.CATEGORIES, "test")
+    (cached,) = (tmp_path / "cache").glob("newsgroups-test-*.json")
+    monkeypatch.setattr(datasets, "load_posts", lambda *a: pytest.fail("read the posts again"))
+    again = datasets.cached_posts(datasets.CATEGORIES, "test")
+    for posts in (first, again):
+        assert posts.data == list(fresh.data) and posts.target == list(fresh.target)
+        assert posts.target_names == fresh.target_names
+    # Another version of this module's code is another cache file.
+    monkeypatch.setattr(datasets, "_code", lambda: "changed")
+    assert datasets.cache_path(datasets.CATEGORIES, "test") != cached
+
+
+def test_loading_the_table_module_does_not_import_sklearn_datasets():
+    code = "import sys, helpers.datasets; print('sklearn.datasets' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT
+    )
+    assert done.stdout.strip() == "False", done.stderr
+
+
+@needs_posts
+def test_the_kept_posts_are_read_and_renewed_when_the_archive_changes(tmp_path, monkeypatch):
     import shutil
     import time
 
@@ -66,21 +90,20 @@ def test_the_derived_table_is_kept_and_renewed_when_the_archive_changes(tmp_path
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home))
     monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path / "work"))
     derived = datasets.sports_table("test")
-    kept = datasets.cached_table_path("test")
+    kept = datasets.cache_path(datasets.CATEGORIES, "test")
     assert kept.exists() and kept.parent == tmp_path / "work" / datasets.CACHE_FOLDER
-    again = datasets.sports_table("test")
-    pd.testing.assert_frame_equal(again, derived)
+    pd.testing.assert_frame_equal(datasets.sports_table("test"), derived)
     # The cache is what is read: a changed cache shows (and a changed archive renews it).
     kept.write_text(kept.read_text().replace("hockey", "HOCKEY"))
     assert "HOCKEY" in set(datasets.sports_table("test").completion)
     later = time.time() + 10
     os.utime(archive, (later, later))
-    assert datasets.cached_table_path("test") != kept
+    assert datasets.cache_path(datasets.CATEGORIES, "test") != kept
     pd.testing.assert_frame_equal(datasets.sports_table("test"), derived)
 
 
 @needs_posts
-def test_a_kept_table_is_read_without_importing_scikit_learn(tmp_path):
+def test_kept_posts_are_read_without_importing_scikit_learn(tmp_path):
     env = {**os.environ, "TUTORIAL_WORK_DIR": str(tmp_path)}
     code = (
         "import sys\nfrom helpers.datasets import sports_table\n"

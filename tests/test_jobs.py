@@ -1,5 +1,6 @@
 """The job helpers' logic against a scripted stand-in for the API (simulator tests cover HTTP)."""
 
+import time
 from types import SimpleNamespace
 
 import httpx2
@@ -131,3 +132,44 @@ def test_fingerprint_changes_with_data_and_settings(tmp_path):
     assert same == jobs.fingerprint(a, None, n_epochs=3, model="babbage-002")
     assert same != jobs.fingerprint(b, None, model="babbage-002", n_epochs=3)
     assert same != jobs.fingerprint(a, None, model="babbage-002", n_epochs=4)
+
+
+def test_a_batch_is_created_once_for_the_same_requests(tmp_path):
+    from helpers import simulator
+    from helpers.jsonl_lines import write_jsonl
+
+    def requests(prompts):
+        body = {"model": "babbage-002", "max_tokens": 1, "temperature": 0}
+        return [
+            {
+                "custom_id": f"p{i}",
+                "method": "POST",
+                "url": "/v1/completions",
+                "body": {**body, "prompt": p},
+            }
+            for i, p in enumerate(prompts)
+        ]
+
+    handle = simulator.start(state_dir=tmp_path / "state", seed=1)
+    try:
+        client = openai.OpenAI(base_url=handle.base_url, api_key="test-key")
+        path = write_jsonl(tmp_path / "requests.jsonl", requests(["a", "b"]))
+        first = jobs.create_batch_once(client, path, "/v1/completions", metadata={"k": "v"})
+        again = jobs.create_batch_once(client, path, "/v1/completions")
+        assert again.id == first.id and first.metadata["k"] == "v"
+        assert len(client.files.list(purpose="batch").data) == 1
+        assert first.metadata[jobs.FINGERPRINT_KEY] == jobs.fingerprint(
+            path, endpoint="/v1/completions", completion_window="24h"
+        )
+        # Other requests are another batch; a failed or cancelled batch is not reused.
+        write_jsonl(path, requests(["a", "c"]))
+        other = jobs.create_batch_once(client, path, "/v1/completions")
+        assert other.id != first.id
+        client.batches.cancel(other.id)
+        while (ended := client.batches.retrieve(other.id)).status not in jobs.BATCH_TERMINAL:
+            time.sleep(0.02)
+        reused = jobs.create_batch_once(client, path, "/v1/completions").id == other.id
+        assert reused == (ended.status == "completed")  # it may have finished before the cancel
+        assert len(client.files.list(purpose="batch").data) == 2  # the same content, once
+    finally:
+        handle.stop()
