@@ -28,26 +28,24 @@ LEGACY_DEFAULT_MAX_TOKENS = 16
 REQUEST_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
 
-# The longest prompt plus answer each base snapshot reads, in tokens, as OpenAI publishes them.
-# (Model facts belong in the course's model catalogue; they move there with the other columns.)
 @router.post("/chat/completions")
 def create_chat_completion(sim: Sim, body: JsonBody):
-    usage = wants_usage(body)
-    with sim.store.stamping():
-        if _streams(body):
-            answer, streamed = chat_completion(sim, body, keep_tokens=True)
-            return sse(chat_chunks(answer, streamed, usage))
-        return reply(chat_completion(sim, body))
+    return _answer(sim, body, chat_completion, chat_chunks)
 
 
 @router.post("/completions")
 def create_completion(sim: Sim, body: JsonBody):
+    return _answer(sim, body, completion, completion_chunks)
+
+
+def _answer(sim, body: dict, write, chunks):
+    """One JSON answer, or the same answer as a stream of chunks when the request asks."""
     usage = wants_usage(body)
     with sim.store.stamping():
         if _streams(body):
-            answer, streamed = completion(sim, body, keep_tokens=True)
-            return sse(completion_chunks(answer, streamed, usage))
-        return reply(completion(sim, body))
+            answer, streamed = write(sim, body, keep_tokens=True)
+            return sse(chunks(answer, streamed, usage))
+        return reply(write(sim, body))
 
 
 def chat_completion(sim, request: dict, keep_tokens: bool = False, stamp=None):
