@@ -31,11 +31,11 @@ def run_course(env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def counts(state) -> dict[str, int]:
-    """Every job and every upload the simulator ever recorded, deleted files included."""
+    """Every job, batch and upload the simulator ever recorded, deleted files included."""
     with sqlite3.connect(state / "state.sqlite3") as db:
         return {
             table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("jobs", "files")
+            for table in ("jobs", "batches", "files")
         }
 
 
@@ -53,7 +53,7 @@ def test_the_course_run_twice_passes_and_creates_nothing_the_second_time(tmp_pat
     first = run_course(env)
     assert first.returncode == 0, first.stdout[-3000:]
     after_first = counts(tmp_path / "simulator")
-    assert after_first["jobs"] > 0 and after_first["files"] > 0
+    assert after_first["jobs"] > 0 and after_first["batches"] > 0 and after_first["files"] > 0
 
     second = run_course(env)
     assert second.returncode == 0, second.stdout[-3000:]
