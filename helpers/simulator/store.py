@@ -30,6 +30,7 @@ import time
 import uuid
 from pathlib import Path
 
+from helpers.atomic import replace
 from helpers.errors import CourseError
 from helpers.simulator.stamps import SIMULATED_EPOCH
 
@@ -310,7 +311,7 @@ class Store:
         try:
             with open(tmp, "xb") as out:
                 out.write(data)
-            os.replace(tmp, path)
+            replace(tmp, path)  # the course's one rename, with its Windows fallback
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
