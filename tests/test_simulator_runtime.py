@@ -411,3 +411,15 @@ def test_a_server_killed_right_after_an_answer_leaves_no_gap_in_ids_or_times(tmp
         handle.stop()
     stamped = [(a.id, a.created) for a in (*before, after)]
     assert stamped == [(make_id("chatcmpl", 4, n), epoch + n) for n in (1, 2, 3)]
+
+
+def test_a_port_another_server_listens_on_is_refused_plainly():
+    from helpers.simulator.server import bind
+
+    taken = bind("127.0.0.1", 0)
+    try:
+        port = taken.getsockname()[1]
+        with pytest.raises(simulator.SettingsError, match=f"Cannot listen on 127.0.0.1:{port}"):
+            bind("127.0.0.1", port)
+    finally:
+        taken.close()

@@ -227,7 +227,13 @@ def server_config(sim: Simulator):
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):
+        # Windows: SO_REUSEADDR there would let another program bind the same port and take
+        # the learner's requests; exclusive use is its way to say "this port is mine".
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+    else:
+        # Elsewhere: restart on a fixed port at once, past the old server's TIME_WAIT.
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Answers go out in two writes (head, body); without this, Nagle's algorithm and delayed
     # ACKs hold the second back ~40 ms on a kept-alive connection. Accepted sockets inherit it.
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
