@@ -90,6 +90,69 @@ def test_an_unseen_extraction_task_extracts_from_new_inputs():
     assert np.mean(exact) >= 0.8
 
 
+def _people(rng, n):
+    """Made-up people, each with a short profile and the three questions it answers."""
+    first = "Mara Ilse Tomas Ravi Noor Oskar Lena Yusuf Ada Kofi Petra Sven".split()  # noqa: SIM905
+    last = "Quill Brant Okoro Vance Lindqvist Marsh Hale Tamura Reyes Falk".split()  # noqa: SIM905
+    towns = "Lisbon Oslo Accra Quito Hanoi Perth Tunis Riga Lyon Cusco Turku Daegu".split()  # noqa: SIM905
+    names = [f"{a} {b}" for a in first for b in last]
+    out = []
+    for k in rng.choice(len(names), size=n, replace=False):
+        name = names[k]
+        town, born, shoe = str(rng.choice(towns)), rng.integers(1900, 2000), rng.integers(30, 48)
+        profile = (
+            f"{name} lives near the sea. Her home town is {town}. "
+            f"She was born in {born}, and her shoe size is {shoe}."
+        )
+        asks = [
+            (f"What is the home town of {name}?", town),
+            (f"When was {name} born?", str(born)),
+            (f"Which shoe size does {name} take?", str(shoe)),
+        ]
+        out.append((profile, asks))
+    return out
+
+
+def test_a_question_answering_task_reads_the_question_and_declines_other_contexts():
+    """Prompt/completion Q&A the project never uses: the answer is the span the question asks
+    for; trained with questions paired with another person's profile (answered with a fixed
+    reply), the model gives that reply when the profile does not answer."""
+    from helpers.simulator.training.data import Example
+
+    rng = np.random.default_rng(5)
+    people = _people(rng, 110)
+    none = " Not in the profile."
+
+    def examples(group, adversarial):
+        out = []
+        for k, (profile, asks) in enumerate(group):
+            question, answer = asks[k % 3]
+            out.append((f"{profile}\nQ: {question}\nA:", f" {answer}", True))
+            if adversarial:
+                other = group[(k + 1) % len(group)][0]
+                out.append((f"{other}\nQ: {question}\nA:", none, False))
+        return out
+
+    test = examples(people[80:], adversarial=True)
+    rates = {}
+    for adversarial in (False, True):
+        train = [Example(p, p, c + "\n", 0) for p, c, _ in examples(people[:80], adversarial)]
+        trainer, _ = fine_tune(train, epochs=2, model="babbage-002")
+        said = [
+            trainer.model.form.write(p, Chooser(np.random.default_rng(0), 0.0))[0].strip()
+            for p, _, _ in test
+        ]
+        rates[adversarial] = (
+            np.mean([s == c.strip() for s, (_, c, ok) in zip(said, test, strict=True) if ok]),
+            np.mean(
+                [s == none.strip() for s, (_, _, ok) in zip(said, test, strict=True) if not ok]
+            ),
+        )
+    assert rates[False][0] >= 0.8  # it answers what is asked, not every fact of the profile
+    assert rates[False][1] == 0.0  # never trained to decline, it answers from any profile
+    assert rates[True][0] >= 0.8 and rates[True][1] >= 0.8
+
+
 def test_a_fact_card_is_filled_for_elements_never_seen():
     numbers = list(range(1, 119))
     rng = np.random.default_rng(3)

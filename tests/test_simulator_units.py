@@ -87,6 +87,9 @@ def test_labels_are_detected_from_the_answers_not_hard_coded():
     assert learner_kind([" spam", " ham"] * 10) == "classifier"
     assert learner_kind(["positive", "negative", "neutral"] * 4) == "classifier"
     assert learner_kind([f"a poem number {i}" for i in range(20)]) == "language_model"
+    # Few distinct answers, but many said once: a fixed reply plus facts read from a context.
+    facts = [str(1900 + i) for i in range(12)] + ["7", "7", "8", "8"]
+    assert learner_kind(facts + [" Not in the text."] * 16) == "language_model"
 
 
 def test_the_results_csv_has_the_real_columns():

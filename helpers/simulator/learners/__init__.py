@@ -6,16 +6,27 @@ from the uploaded examples.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from helpers.simulator.learners.chat import ChatModel, ChatTrainer
 from helpers.simulator.learners.classifier import ClassifierTrainer, LabelModel
 
 MAX_LABELS = 50
+# Answers said only once, as a share of all answers, beyond which they are not labels: a
+# Q&A file whose answers are mostly one fixed reply plus symbols, years and numbers that
+# seldom repeat is text to generate, even with few distinct answers.
+SINGLETON_SHARE = 0.05
 
 
 def learner_kind(answers: list[str]) -> str:
     """ "classifier" when the answers are a small set of labels, each used again and again."""
-    labels = set(answers)
-    if len(labels) <= MAX_LABELS and 2 * len(labels) <= len(answers):
+    counts = Counter(answers)
+    singletons = sum(1 for n in counts.values() if n == 1)
+    if (
+        len(counts) <= MAX_LABELS
+        and 2 * len(counts) <= len(answers)
+        and singletons <= SINGLETON_SHARE * len(answers)
+    ):
         return "classifier"
     return "language_model"
 

@@ -93,7 +93,18 @@ def _shape(word: str) -> str:
 WORDS = re.compile(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*|[^\sA-Za-z0-9]")
 
 
-def _features(words: list[str], i: int) -> list[str]:
+ANCHORED_SHARE = 0.9  # copied words this often anchored: only anchored words are copied
+ANCHOR_LENGTH = 4  # shorter words ("is", "the", "in") repeat in any text and anchor nothing
+
+
+def anchors(words: list[str]) -> frozenset[str]:
+    """The words a text says more than once (lower case, ANCHOR_LENGTH letters or more): in a
+    context followed by a question, the question's own words, which point at the span asked."""
+    counts = Counter(w.lower() for w in words if len(w) >= ANCHOR_LENGTH and w.isalpha())
+    return frozenset(w for w, n in counts.items() if n > 1)
+
+
+def _features(words: list[str], i: int, repeated: frozenset[str] = frozenset()) -> list[str]:
     def at(j: int) -> str:
         return words[j] if 0 <= j < len(words) else "<edge>"
 
@@ -107,6 +118,9 @@ def _features(words: list[str], i: int) -> list[str]:
         f"pp={at(i - 2).lower()}",
         # The base model knows element names: an extraction can learn to pick them out.
         f"k={names_element(at(i))}",
+        # Whether one of the two words before is said again elsewhere: a span a question asks
+        # for follows the words the question repeats ("symbol 7", "discovered in 1766").
+        f"a={at(i - 1).lower() in repeated or at(i - 2).lower() in repeated}",
     ]
 
 
@@ -151,25 +165,32 @@ def copied_runs(question: str, answer: str) -> tuple[list[tuple[int, int]], list
 
 
 class Extractor:
-    def __init__(self, counts: dict, totals: dict, prefix: str, separator: str, suffix: str):
+    def __init__(
+        self, counts: dict, totals: dict, prefix: str, separator: str, suffix: str, decline=None
+    ):
         self.counts, self.totals = counts, totals
         self.prefix, self.separator, self.suffix = prefix, separator, suffix
+        self.decline = Decline.from_state(decline) if decline else None
 
     @classmethod
-    def fit(cls, pairs: list[tuple[str, str]]) -> Extractor:
+    def fit(cls, pairs: list[tuple[str, str]], declined=None) -> Extractor:
+        """Learns which words of a question its answer copies; with `declined`, (a fixed reply,
+        the questions the training answered with it; `pairs` holding the others), also when to
+        give that reply instead."""
         counts = {"in": Counter(), "out": Counter()}
         totals = Counter()
         prefixes, separators, suffixes = Counter(), Counter(), Counter()
         for question, answer in pairs:
             runs, glue = copied_runs(question, answer)
             words = WORDS.findall(question)
+            repeated = anchors(words)
             inside = np.zeros(len(words), bool)
             for start, end in runs:
                 inside[start:end] = True
             for i in range(len(words)):
                 label = "in" if inside[i] else "out"
                 totals[label] += 1
-                counts[label].update(_features(words, i))
+                counts[label].update(_features(words, i, repeated))
             if runs:
                 prefixes[glue[0]] += 1
                 suffixes[glue[-1]] += 1
@@ -181,11 +202,24 @@ class Extractor:
             common(prefixes, ""),
             common(separators, ", "),
             common(suffixes, ""),
+            Decline.fit(*declined, [q for q, _ in pairs]).state() if declined else None,
         )
+
+    def anchored(self) -> bool:
+        """Whether the training answers copied only words that follow a repeated word (what a
+        question asks for) while most words that follow one were not copied: then a new answer
+        copies only such words, and the question decides which."""
+        rate = {
+            label: self.counts[label].get("a=True", 0) / max(self.totals.get(label, 0), 1)
+            for label in ("in", "out")
+        }
+        return rate["in"] >= ANCHORED_SHARE and rate["out"] < rate["in"] / 2
 
     def inside(self, words: list[str]) -> list[bool]:
         total = sum(self.totals.values()) or 1
+        anchored = self.anchored()
         vocab = len(set(self.counts["in"]) | set(self.counts["out"])) + 1
+        repeated = anchors(words)
         out = []
         for i in range(len(words)):
             score = {}
@@ -195,9 +229,13 @@ class Extractor:
                 size = sum(row.values()) or 1
                 score[label] = math.log((n + 1) / (total + 2)) + sum(
                     math.log((row.get(f, 0) + 0.1) / (size + 0.1 * vocab))
-                    for f in _features(words, i)
+                    for f in _features(words, i, repeated)
                 )
-            out.append(score["in"] > score["out"] and words[i].isalnum() or False)
+            copied = score["in"] > score["out"] and words[i].isalnum()
+            if anchored and copied:
+                before = {w.lower() for w in words[max(i - 2, 0) : i]}
+                copied = bool(before & repeated)
+            out.append(copied)
         # punctuation inside a run stays with it ("salt-free", "2.5"), but not a list's commas
         for i in range(1, len(words) - 1):
             if words[i] in "-./'" and out[i - 1] and out[i + 1]:
@@ -205,6 +243,8 @@ class Extractor:
         return out
 
     def extract(self, question: str) -> str:
+        if self.decline is not None and self.decline.applies(question):
+            return self.decline.reply
         words = WORDS.findall(question)
         flags = self.inside(words)
         items, run = [], []
@@ -220,15 +260,81 @@ class Extractor:
         return self.prefix + self.separator.join(texts) + self.suffix
 
     def state(self) -> dict:
-        return {
+        meta = {
             "counts": self.counts,
             "totals": self.totals,
             "glue": [self.prefix, self.separator, self.suffix],
         }
+        if self.decline is not None:
+            meta["decline"] = self.decline.state()
+        return meta
 
     @classmethod
     def from_state(cls, meta: dict) -> Extractor:
-        return cls(meta["counts"], meta["totals"], *meta["glue"])
+        return cls(meta["counts"], meta["totals"], *meta["glue"], meta.get("decline"))
+
+
+def _question_and_rest(text: str) -> tuple[str, str]:
+    """A prompt's question (its last line that asks one, else its last line with words) and the
+    text it is asked about (the rest)."""
+    lines = text.split("\n")
+    worded = [i for i, line in enumerate(lines) if _ALPHA.search(line)] or [len(lines) - 1]
+    asking = [i for i in worded if "?" in lines[i]]
+    at = (asking or worded)[-1]
+    return lines[at], "\n".join(lines[:at] + lines[at + 1 :])
+
+
+def _answerable_features(text: str) -> list[str]:
+    """What tells a question the text answers from one it does not: whether the question's
+    names (capitalised words inside a sentence) and its longer words appear in the text."""
+    question, rest = _question_and_rest(text)
+    said = {w.lower() for w in WORDS.findall(rest)}
+    words = WORDS.findall(question)
+    names = [
+        w for k, w in enumerate(words[1:], 1)
+        if w[:1].isupper() and w.isalpha() and words[k - 1] not in (".", ":", "?", "!")
+    ]  # fmt: skip
+    long = [w.lower() for w in words if len(w) >= ANCHOR_LENGTH and w.isalpha()]
+    share = sum(w in said for w in long) / len(long) if long else 1.0
+    return [
+        f"names={'none' if not names else all(n.lower() in said for n in names)}",
+        f"long={round(share * 4) / 4}",
+    ]
+
+
+class Decline:
+    """When a fine-tuned extraction gives its fixed reply ("No appropriate context found"): a
+    naive Bayes over `_answerable_features`, fitted on the questions answered each way."""
+
+    def __init__(self, reply: str, counts: dict, totals: dict):
+        self.reply, self.counts, self.totals = reply, counts, totals
+
+    @classmethod
+    def fit(cls, reply: str, declined: list[str], answered: list[str]) -> Decline:
+        counts = {"yes": Counter(), "no": Counter()}
+        for label, questions in (("yes", declined), ("no", answered)):
+            for question in questions:
+                counts[label].update(_answerable_features(question))
+        totals = {"yes": len(declined), "no": len(answered)}
+        return cls(reply, {k: dict(v) for k, v in counts.items()}, totals)
+
+    def applies(self, question: str) -> bool:
+        features = _answerable_features(question)
+        total = sum(self.totals.values()) or 1
+        score = {}
+        for label in ("yes", "no"):
+            n = self.totals.get(label, 0)
+            score[label] = math.log((n + 1) / (total + 2)) + sum(
+                math.log((self.counts[label].get(f, 0) + 0.5) / (n + 1.0)) for f in features
+            )
+        return score["yes"] > score["no"]
+
+    def state(self) -> dict:
+        return {"reply": self.reply, "counts": self.counts, "totals": self.totals}
+
+    @classmethod
+    def from_state(cls, meta: dict) -> Decline:
+        return cls(meta["reply"], meta["counts"], meta["totals"])
 
 
 def _join_words(question: str, words: list[str]) -> str:
@@ -604,7 +710,9 @@ class Form:
             if n >= REQUIRED_SHARE * len(pairs) and f"⟦{s}⟧" not in FORBIDDEN
         )
         meta = {"cues": reader.state(), "required": required, "asks": _asks(pairs)}
-        copied = [_copied_share(q, a) for q, a in pairs]
+        reply, declined = _fixed_reply(pairs)
+        answered = [(q, a) for q, a in pairs if a != reply] if reply else pairs
+        copied = [_copied_share(q, a) for q, a in answered]
         templates = Counter(m for m in marked if not any(f in m for f in FORBIDDEN))
         top = templates.most_common(1)
         # Answers that only copy words of their questions are an extraction, even when what
@@ -612,7 +720,9 @@ class Form:
         copies_only = float(np.min(copied)) >= 1.0
         if float(np.mean(copied)) >= EXTRACTION_SHARE and (not required or copies_only):
             meta["kind"] = "extraction"
-            meta["extractor"] = Extractor.fit(pairs).state()
+            meta["extractor"] = Extractor.fit(
+                answered, (reply, declined) if reply else None
+            ).state()
         elif top and top[0][1] >= max(2, TEMPLATE_SHARE * len(pairs)):
             meta["kind"] = "template"
             meta["templates"] = {t: n for t, n in templates.items() if n >= 2}
@@ -726,6 +836,20 @@ def _asks(pairs: list[tuple[str, str]]) -> dict:
                 tails[question[match.end() :]] += 1
                 break
     return {"leads": dict(leads), "tails": dict(tails)}
+
+
+def _fixed_reply(pairs: list[tuple[str, str]]) -> tuple[str | None, list[str]]:
+    """One answer given word for word to many questions (at least TEMPLATE_SHARE of them, and
+    not mostly copied from them: "No appropriate context found."), and those questions; the
+    rest may still be an extraction that this reply stands in for when it does not apply."""
+    top = Counter(a for _, a in pairs).most_common(1)
+    if not top or top[0][1] < max(2, TEMPLATE_SHARE * len(pairs)) or top[0][1] == len(pairs):
+        return None, []
+    reply = top[0][0]
+    questions = [q for q, a in pairs if a == reply]
+    if np.mean([_copied_share(q, reply) for q in questions]) >= EXTRACTION_SHARE:
+        return None, []
+    return reply, questions
 
 
 def _added(a: dict, b: dict) -> dict:
