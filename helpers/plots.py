@@ -68,15 +68,18 @@ def plot_training(results: pd.DataFrame, n_epochs: int, title: str) -> Figure:
 
 
 def plot_validation(ax, valid: pd.DataFrame, column: str, window: int) -> None:
-    """A few validation points are drawn as points; a score at (nearly) every step is as noisy as
-    the train curve (it is measured on one small batch), so it is drawn like it."""
+    """A few validation points are drawn as points; many (a real job measures a batch every tenth
+    step, so a long job has a hundred or more) are as noisy as the train curve, each measured on
+    one small batch, so they are drawn like it, averaged over the same `window` of steps."""
     if len(valid) <= MAX_VALIDATION_POINTS:
         ax.plot(valid["step"], valid[column], color=VERMILLION, linestyle="--", marker="o",
                 markersize=3.5, linewidth=1.2, label="validation")  # fmt: skip
         return
+    every = max(1, int(valid["step"].diff().median()))  # steps between two measurements
+    each = "per step" if every == 1 else f"every {every} steps"
     ax.plot(valid["step"], valid[column], color=VERMILLION, linewidth=0.7, alpha=0.3,
-            label="validation (per step)")  # fmt: skip
-    smooth = valid[column].rolling(window, min_periods=1).mean()
+            label=f"validation ({each})")  # fmt: skip
+    smooth = valid[column].rolling(max(1, round(window / every)), min_periods=1).mean()
     ax.plot(valid["step"], smooth, color=VERMILLION, linewidth=2, linestyle="--",
             label=f"validation ({window}-step mean)")  # fmt: skip
 

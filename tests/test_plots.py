@@ -62,6 +62,23 @@ def test_training_figure_has_two_panels_with_train_smoothing_and_validation():
     assert to_hex(valid.get_color()) != to_hex(smooth.get_color())
 
 
+def test_validation_every_tenth_step_is_averaged_over_the_train_curves_window():
+    # The course's classifier: 1422 steps, a validation batch every tenth, as real jobs measure.
+    table = results_table(n_steps=1422, every=10)
+    loss, _ = plot_training(table, n_epochs=3, title="t").axes
+    window = rolling_window(1422)
+    assert labels_of(loss)[2:] == [
+        "validation (every 10 steps)",
+        f"validation ({window}-step mean)",
+    ]
+    raw, smooth = (line for line in loss.get_lines() if line.get_label().startswith("validation"))
+    measured = table.dropna(subset=["valid_loss"])
+    assert list(raw.get_xdata()) == list(measured["step"])
+    # The mean spans `window` steps, so window / 10 measurements, not `window` of them.
+    expected = measured["valid_loss"].rolling(round(window / 10), min_periods=1).mean()
+    assert list(smooth.get_ydata()) == pytest.approx(list(expected))
+
+
 def test_epoch_boundaries_are_dashed_lines_with_labels():
     figure = plot_training(results_table(), n_epochs=3, title="t")
     for ax in figure.axes:

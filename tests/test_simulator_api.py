@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import re
 
 import openai
 import pytest
@@ -152,16 +153,28 @@ def test_events_come_in_the_real_order_with_the_real_messages(client, finished_j
     ]
     steps = [e for e in events if e.type == "metrics"]
     assert [e.data["step"] for e in steps] == list(range(1, 4 * 24 + 1))
-    assert steps[0].message.startswith("Step 1/96: training loss=")
-    assert "validation loss=" in steps[0].message
-    assert {
-        "train_loss",
-        "train_mean_token_accuracy",
-        "valid_loss",
-        "valid_mean_token_accuracy",
-        "total_steps",
-    } <= set(steps[0].data)
-    assert "full_valid_loss" in steps[23].data and "full_valid_loss" not in steps[22].data
+    # One metrics event a step; a validation batch every tenth step, the whole validation file
+    # at each epoch's end (24 steps here), as the API reports them ("Step 290/303: training
+    # loss=0.00, validation loss=0.31", "Step 303/303: training loss=0.00, full validation
+    # loss=0.33" in OpenAI's chat fine-tuning walkthrough).
+    assert set(steps[0].data) == {"step", "train_loss", "train_mean_token_accuracy", "total_steps"}
+    assert re.fullmatch(r"Step 1/96: training loss=\d+\.\d\d", steps[0].message)
+    batch_keys, full_keys = (
+        {"valid_loss", "valid_mean_token_accuracy"},
+        {
+            "full_valid_loss",
+            "full_valid_mean_token_accuracy",
+        },
+    )
+    assert [e.data["step"] for e in steps if batch_keys <= set(e.data)] == list(range(10, 91, 10))
+    assert [e.data["step"] for e in steps if full_keys <= set(e.data)] == [24, 48, 72, 96]
+    assert re.fullmatch(
+        r"Step 10/96: training loss=\d+\.\d\d, validation loss=\d+\.\d\d", steps[9].message
+    )
+    assert re.fullmatch(
+        r"Step 96/96: training loss=\d+\.\d\d, full validation loss=\d+\.\d\d",
+        steps[95].message,
+    )
     # As on the API: events for the checkpoints before the last, when the model is created,
     # each checkpoint a model of its own; the last step's model is the job's fine-tuned model.
     checkpoints = [m for m in messages if m.startswith("Checkpoint created")]
@@ -208,10 +221,17 @@ def test_the_results_file_holds_every_step_base64_encoded(client, finished_job):
     assert len(rows) == len(metrics) == 96
     for row, data in zip(rows, metrics, strict=True):
         assert int(row["step"]) == data["step"]
-        assert float(row["train_loss"]) == pytest.approx(data["train_loss"])
-        assert float(row["valid_mean_token_accuracy"]) == pytest.approx(
-            data["valid_mean_token_accuracy"]
-        )
+        assert float(row["train_loss"]) == pytest.approx(data["train_loss"], abs=1e-5)
+        # Five decimals at most, as in the real files ("1,1.52347,0.0,,").
+        assert all(len(row[c].partition(".")[2]) <= 5 for c in row if "e-" not in row[c])
+        if "valid_loss" in data:
+            assert float(row["valid_loss"]) == pytest.approx(data["valid_loss"], abs=1e-5)
+            assert float(row["valid_mean_token_accuracy"]) == pytest.approx(
+                data["valid_mean_token_accuracy"], abs=1e-5
+            )
+        else:  # a step without a validation batch leaves both cells empty, as the API does
+            assert row["valid_loss"] == row["valid_mean_token_accuracy"] == ""
+    assert sum(row["valid_loss"] != "" for row in rows) == 9
 
 
 def test_checkpoints_are_listed_latest_first_and_answer(client, finished_job):
@@ -221,7 +241,15 @@ def test_checkpoints_are_listed_latest_first_and_answer(client, finished_job):
     latest = page.data[0]
     assert latest.fine_tuned_model_checkpoint == job.fine_tuned_model
     assert page.data[1].fine_tuned_model_checkpoint.endswith(":ckpt-step-72")
-    assert latest.metrics.full_valid_loss is not None
+    # A checkpoint's metrics are those of its step: the whole validation file, measured at the
+    # epoch's end; no batch validation, which these steps (not multiples of ten) did not run.
+    by_step = {e.data["step"]: e.data for e in all_events(client, job.id) if e.type == "metrics"}
+    for checkpoint in page.data:
+        metrics = checkpoint.metrics.model_dump(exclude_none=True)
+        expected = {k: v for k, v in by_step[checkpoint.step_number].items() if k != "total_steps"}
+        assert metrics == expected
+        assert {"full_valid_loss", "full_valid_mean_token_accuracy"} <= set(metrics)
+        assert "valid_loss" not in metrics
     answer = client.completions.create(
         model=page.data[-1].fine_tuned_model_checkpoint,
         prompt="Note 7: the storm and the wind today." + SEPARATOR,

@@ -119,7 +119,9 @@ def test_trained_tokens_and_steps_follow_the_file(client, sports):
     assert len(steps) == 3 * 474 and steps[-1]["total_steps"] == 1422
     first, last = steps[:100], steps[-100:]
     assert mean(s["train_loss"] for s in first) > 2 * mean(s["train_loss"] for s in last)
-    assert mean(s["valid_mean_token_accuracy"] for s in last) > 0.9
+    # A validation batch (two posts) every tenth step: ten of them in the last 100 steps.
+    measured = [s["valid_mean_token_accuracy"] for s in last if "valid_loss" in s]
+    assert len(measured) == 10 and mean(measured) > 0.9
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from simulator_fixtures import jsonl, tiny_classification
 
 from helpers.simulator.api.files import clean_filename
 from helpers.simulator.faults import FaultInjector, FaultPlanError, parse_faults
@@ -18,7 +19,13 @@ from helpers.simulator.learners.labels import LabelTokens
 from helpers.simulator.stamps import derived_id, make_id, model_code
 from helpers.simulator.training.data import DataRejected, read_training_data
 from helpers.simulator.training.outputs import results_content, results_csv
-from helpers.simulator.training.session import auto_batch_size, check_requested, resolve
+from helpers.simulator.training.session import (
+    VALIDATION_EVERY,
+    TrainingSession,
+    auto_batch_size,
+    check_requested,
+    resolve,
+)
 from helpers.tokens import encoding_for
 
 
@@ -94,22 +101,53 @@ def test_labels_are_detected_from_the_answers_not_hard_coded():
 
 def test_the_results_csv_has_the_real_columns():
     metrics = [
-        {"step": 1, "train_loss": 0.7, "train_mean_token_accuracy": 0.5},
+        {"step": 1, "train_loss": 1.523468, "train_mean_token_accuracy": 0.809524},
         {
             "step": 2,
-            "train_loss": 0.6,
+            "train_loss": 0.000061,
             "train_mean_token_accuracy": 1.0,
             "valid_loss": 0.65,
             "valid_mean_token_accuracy": 0.5,
+            "full_valid_loss": 0.7,  # in events and checkpoints only: the file has no column
         },
     ]
     text = results_csv(metrics)
+    # Five decimals and empty validation cells, as in the real files ("1,1.52347,0.0,,",
+    # "30,6e-05,1.0,," in OpenAI's cookbook).
     assert text.splitlines() == [
         "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy",
-        "1,0.7,0.5,,",
-        "2,0.6,1.0,0.65,0.5",
+        "1,1.52347,0.80952,,",
+        "2,6e-05,1.0,0.65,0.5",
     ]
     assert base64.b64decode(results_content(metrics)).decode() == text
+
+
+def test_validation_runs_every_tenth_step_and_the_whole_file_at_each_epoch_end():
+    def data(rows, param):
+        return read_training_data(jsonl(rows), "completion", "babbage-002", param, "file-x")
+
+    train = data(tiny_classification(24), "training_file")
+    valid = data(tiny_classification(8, offset=100), "validation_file")
+    hyperparameters = {"n_epochs": 4, "batch_size": 1, "learning_rate_multiplier": 2.0}
+    session = TrainingSession(7, "babbage-002", train, valid, hyperparameters)
+    steps = [session.run_step().metrics for _ in range(session.total_steps)]
+    batch = [m["step"] for m in steps if "valid_loss" in m]
+    full = [m["step"] for m in steps if "full_valid_loss" in m]
+    assert VALIDATION_EVERY == 10 and batch == list(range(10, 91, 10))
+    assert full == [24, 48, 72, 96]
+    # Each measurement takes the next validation example: the first eight see the whole file.
+    seen = np.concatenate([session.valid_batch(step) for step in batch[:8]])
+    assert sorted(seen.tolist()) == list(range(8))
+    # The measurements change nothing: a session replayed without them reaches the same model.
+    again = TrainingSession(7, "babbage-002", train, valid, hyperparameters)
+    again.replay(session.total_steps)
+    assert np.array_equal(again.model.state()[1]["weights"], session.model.state()[1]["weights"])
+    # Without a validation file, no step reports validation figures.
+    alone = TrainingSession(7, "babbage-002", train, None, hyperparameters)
+    assert all(
+        set(alone.run_step().metrics) == {"step", "train_loss", "train_mean_token_accuracy"}
+        for _ in range(alone.total_steps)
+    )
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,9 @@
 A trained model is one `.npz` per checkpoint, holding arrays and a JSON description. No pickles:
 a snapshot is read with `allow_pickle=False`, so a state folder cannot carry code.
 
-The results file has one CSV row of measured metrics per step, sent base64-encoded.
+The results file has one CSV row of measured metrics per step, sent base64-encoded: the
+validation cells are empty on the steps that measured no validation batch, and the figures have
+five decimals, as in the real files (`1,1.52347,0.0,,` in OpenAI's fine-tuning guide).
 """
 
 from __future__ import annotations
@@ -74,13 +76,26 @@ SOURCES = {
 }
 
 
+CSV_DECIMALS = 5
+
+
 def results_csv(metrics: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in metrics:
-        writer.writerow(["" if row.get(SOURCES[c]) is None else row[SOURCES[c]] for c in COLUMNS])
+        writer.writerow([_cell(row.get(SOURCES[c])) for c in COLUMNS])
     return out.getvalue()
+
+
+def _cell(value) -> str | int | float:
+    """A CSV cell: empty when not measured, the step as it is, a figure to five decimals (Python
+    writes 6e-05 for 0.00006, as the real files do)."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return round(value, CSV_DECIMALS)
+    return value
 
 
 def results_content(metrics: list[dict]) -> bytes:
