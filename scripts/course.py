@@ -177,6 +177,9 @@ def notebook_env() -> dict[str, str]:
         "SIMULATOR_STATE": str(NB_STATE / "simulator"),
         "TUTORIAL_WORK_DIR": str(NB_STATE / "work"),
         "PYTHONHASHSEED": "0",
+        # Kernels start in notebooks/, so `helpers` would come from wherever `-e .` was first
+        # installed: with a .venv shared by two checkouts, the other one's code.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     }
 
 

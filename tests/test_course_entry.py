@@ -1,5 +1,6 @@
 """`python -m scripts.course`: the one way in, with or without make, on any platform."""
 
+import os
 import re
 import subprocess
 import sys
@@ -129,3 +130,12 @@ def test_notebooks_run_against_a_fresh_simulator_state(tmp_path, monkeypatch):
     assert env["TUTORIAL_BACKEND"] == "simulator" and env["PYTHONHASHSEED"] == "0"
     assert env["SIMULATOR_STATE"] == str(tmp_path / ".state" / "simulator")
     assert env["TUTORIAL_WORK_DIR"] == str(tmp_path / ".state" / "work")
+
+
+def test_notebook_kernels_import_this_checkouts_helpers(monkeypatch):
+    # A kernel starts in notebooks/; without the checkout on its path it would import `helpers`
+    # from wherever the shared .venv's editable install points.
+    monkeypatch.setenv("PYTHONPATH", "elsewhere")
+    monkeypatch.setattr(course, "remove_tree", lambda path: None)
+    paths = course.notebook_env()["PYTHONPATH"].split(os.pathsep)
+    assert paths == [str(REPO_ROOT), "elsewhere"]

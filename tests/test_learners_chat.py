@@ -292,8 +292,20 @@ def test_sampling_varies_with_the_draw_and_repeats_with_the_seed(limerick_bot):
     assert one != two and one == again
 
 
+def test_a_chat_job_on_plain_prose_starts_where_a_pre_trained_model_does():
+    """Recipes to ingredient lists, a task the course never uses: the base model reads the
+    answers at a pre-trained model's loss, and training lowers it epoch after epoch."""
+    system = "List the ingredients of the recipe, one per line."
+    train = [chat_example(system, q, a) for q, a in recipes(np.random.default_rng(7), 40)]
+    _, steps = fine_tune(train, epochs=3)
+    means = [np.mean([s["train_loss"] for s in steps if s["epoch"] == e]) for e in range(3)]
+    assert 0.2 <= steps[0]["train_loss"] <= 5
+    assert means[2] < 0.8 * means[0]
+
+
 @pytest.mark.xfail(
-    strict=True, reason="the word prior reads limericks at about 6.5 nats (target 0.2-5)"
+    strict=True,
+    reason="a word-frequency prior reads verse's content words at about 9 nats (target 0.2-5)",
 )
 def test_the_first_training_loss_is_a_pre_trained_models(limerick_bot):
     _, entries = limerick_bot
