@@ -54,13 +54,24 @@ def encoding_for(model: str) -> tiktoken.Encoding:
 
 
 def count_text(text: str, model: str) -> int:
+    return _count(text, encoding_name_for(model))
+
+
+# A file's texts are counted several times in one kernel: by the preparation tool, by the cost
+# estimate, then by the simulator (it runs in the kernel too) when a job reads the same file.
+# Remembering recent counts makes the later passes free; the bound keeps the memory small.
+COUNTS_KEPT = 16_384
+
+
+@functools.lru_cache(maxsize=COUNTS_KEPT)
+def _count(text: str, encoding_name: str) -> int:
     # Special-token text in training data is counted as plain text, as the API does.
-    return len(encoding_for(model).encode(text, disallowed_special=()))
+    return len(get_encoding(encoding_name).encode(text, disallowed_special=()))
 
 
 def count_messages(messages: Iterable[Mapping], model: str) -> int:
     """Tokens of one chat example, with the per-message formatting overhead."""
-    enc = encoding_for(model)
+    name = encoding_name_for(model)
     total = TOKENS_REPLY_PRIMER
     for message in messages:
         total += TOKENS_PER_MESSAGE
@@ -69,7 +80,7 @@ def count_messages(messages: Iterable[Mapping], model: str) -> int:
                 continue
             if not isinstance(value, str):
                 value = _as_text(value)
-            total += len(enc.encode(value, disallowed_special=()))
+            total += _count(value, name)
             if key == "name":
                 total += TOKENS_PER_NAME
     return total
@@ -77,9 +88,9 @@ def count_messages(messages: Iterable[Mapping], model: str) -> int:
 
 def count_assistant_tokens(messages: Iterable[Mapping], model: str) -> int:
     """Tokens of the assistant messages alone: what the model is trained to write."""
-    enc = encoding_for(model)
+    name = encoding_name_for(model)
     return sum(
-        len(enc.encode(_as_text(m.get("content") or ""), disallowed_special=()))
+        _count(_as_text(m.get("content") or ""), name)
         for m in messages
         if m.get("role") == "assistant"
     )

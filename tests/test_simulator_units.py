@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from simulator_fixtures import jsonl, tiny_classification
 from helpers.simulator.api.files import clean_filename
 from helpers.simulator.faults import FaultInjector, FaultPlanError, parse_faults
 from helpers.simulator.hosts import host_name, is_loopback
-from helpers.simulator.learners import learner_kind
+from helpers.simulator.learners import knowledge, learner_kind
 from helpers.simulator.learners.labels import LabelTokens
 from helpers.simulator.stamps import derived_id, make_id, model_code
 from helpers.simulator.training.data import DataRejected, read_training_data
@@ -247,3 +248,53 @@ def test_each_layer_imports_only_the_layers_below_it():
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.ImportFrom) and node.module:
                     assert not node.module.startswith(forbidden), f"{path.name}: {node.module}"
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Sodium chloride dissolves", ["Sodium"]),
+        ("NaCl, then HYDROGEN", ["Sodium", "Hydrogen"]),  # the symbol, then the name in capitals
+        ("carbonate and hydrogenic gas", []),  # a name inside a longer word is no mention
+        ("The sulfur and the sulphur; aluminium", ["Sulfur", "Aluminum"]),  # either spelling
+        ("He said it is in the box", []),  # symbols that are English words are not read alone
+    ],
+)
+def test_elements_are_found_by_name_or_symbol(text, names):
+    assert [e.name for e in knowledge.mentioned(text)] == names
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcdegilmnorstuxyzABCHKNOS -3\u212a\u017f", max_size=40))
+def test_the_finders_letter_tree_matches_as_the_plain_list_of_names(text):
+    # The finder's pattern branches letter by letter; a plain alternation of the same names,
+    # longest first, is what it must match, including case-insensitive look-alike letters.
+    _, table = knowledge._finder()
+    by_length = sorted(table, key=len, reverse=True)
+    names = [k for k in by_length if k.islower()]
+    symbols = [k for k in by_length if not k.islower()]
+    plain = re.compile(
+        r"(?<![A-Za-z])(?:(?i:" + "|".join(names) + r")|" + "|".join(symbols) + r")(?![a-z])"
+    )
+    expected = [m.span() for m in plain.finditer(text)]
+    assert [m.span() for m in knowledge._finder()[0].finditer(text)] == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(0, 999).map(knowledge.number_words),
+            st.sampled_from(["and", "hundred", "ONE", "Twenty", "-", "x", "\u212a"]),
+        ),
+        max_size=6,
+    ),
+    st.lists(st.sampled_from([" ", "", "-", "\t", "  ", "\n"]), min_size=6, max_size=6),
+)
+def test_numbers_in_words_are_found_as_by_the_plain_list_of_numbers(parts, gaps):
+    text = "".join(part + gap for part, gap in zip(parts, gaps, strict=False))
+    written = sorted((knowledge.number_words(n) for n in range(1000)), key=len, reverse=True)
+    body = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in written)
+    plain = re.compile(rf"(?<![A-Za-z-])(?:{body})(?![A-Za-z-])", re.IGNORECASE)
+    expected = [m.span() for m in plain.finditer(text)]
+    assert [m.span() for m in knowledge.number_words_pattern().finditer(text)] == expected

@@ -65,8 +65,7 @@ SMALL_NUMBER_WORDS = frozenset(_UNITS[:10])
 @functools.cache
 def number_words_pattern() -> re.Pattern:
     """Any number from zero to 999 written in words, longest first."""
-    written = sorted((number_words(n) for n in range(1000)), key=len, reverse=True)
-    body = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in written)
+    body = _trie_alternation(number_words(n) for n in range(1000))
     return re.compile(rf"(?<![A-Za-z-])(?:{body})(?![A-Za-z-])", re.IGNORECASE)
 
 
@@ -221,12 +220,42 @@ def _finder() -> tuple[re.Pattern, dict[str, Element]]:
             table[name.lower()] = item
         if item.symbol not in WORDLIKE_SYMBOLS:
             table[item.symbol] = item
-    names = sorted((k for k in table if k.islower()), key=len, reverse=True)
-    symbols = sorted((k for k in table if not k.islower()), key=len, reverse=True)
-    pattern = re.compile(
-        r"(?<![A-Za-z])(?:(?i:" + "|".join(names) + r")|" + "|".join(symbols) + r")(?![a-z])"
-    )
+    names = _trie_alternation(k for k in table if k.islower())
+    symbols = _trie_alternation(k for k in table if not k.islower())
+    pattern = re.compile(r"(?<![A-Za-z])(?:(?i:" + names + r")|" + symbols + r")(?![a-z])")
     return pattern, table
+
+
+def _trie_alternation(words) -> str:
+    """A regex matching any of `words`, the longest first, branching letter by letter; a space
+    in a word matches any run of white space.
+
+    It matches what a plain alternation of the words sorted longest first matches, but the
+    engine follows one branch per letter instead of trying every word at each word start:
+    several times faster on long texts such as newsgroup posts, read for every job, and
+    quicker to compile (a thousand numbers in words).
+    """
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for letter in word:
+            node = node.setdefault(letter, {})
+        node[""] = {}  # a word ends here
+
+    def branches(node: dict) -> str:
+        longer = [_literal(letter) + branches(n) for letter, n in sorted(node.items()) if letter]
+        ends = [""] if "" in node else []  # tried last: longer words first, as sorted by length
+        if not longer:
+            return ""
+        if len(longer) == 1 and not ends:
+            return longer[0]
+        return "(?:" + "|".join(longer + ends) + ")"
+
+    return branches(trie)
+
+
+def _literal(letter: str) -> str:
+    return r"\s+" if letter == " " else re.escape(letter)
 
 
 def mentioned(text: str) -> list[Element]:

@@ -11,6 +11,7 @@ another subject's facts, which a learned form must never carry over.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 
@@ -33,10 +34,18 @@ def tokens(text: str) -> list[str]:
     return TOKEN.findall(text)
 
 
+# Cached: a job's reading asks for the same few hundred patterns (every fact of every element
+# it meets) thousands of times, more than the `re` module's own cache keeps.
+@functools.cache
 def _span_pattern(value: str, case: bool) -> re.Pattern:
     body = r"\s+".join(re.escape(part) for part in value.split())
     flags = 0 if case else re.IGNORECASE
     return re.compile(rf"(?<![A-Za-z\d.]){body}(?![A-Za-z\d]|\.\d)", flags)
+
+
+@functools.cache
+def _block_pattern(block: str) -> re.Pattern:
+    return re.compile(rf"(?<![A-Za-z]){block}-block\b")
 
 
 def candidates(text: str, element) -> list[tuple[int, int, str]]:
@@ -45,7 +54,7 @@ def candidates(text: str, element) -> list[tuple[int, int, str]]:
     found = []
     for slot, value in facts.items():
         if slot == "block":
-            pattern = re.compile(rf"(?<![A-Za-z]){value}-block\b")
+            pattern = _block_pattern(value)
             found += [(m.start(), m.start() + 1, slot) for m in pattern.finditer(text)]
             continue
         values = element.names if slot == "name" else (value,)
