@@ -153,9 +153,10 @@ class LanguagePrior:
         # (form, class) -> {first token: mass}
         firsts: dict[tuple, dict[int, float]] = {}
         self._first_of: list[tuple[int, int, float]] = []  # (form, first token, mass) per text
-        for tokens, mass, (form, kind) in zip(
-            encoding.encode_ordinary_batch(texts), masses, kinds, strict=True
-        ):
+        # One text at a time: tiktoken's batch call hands each of these ~50,000 one-word texts
+        # to a thread pool, which costs twenty times the encoding itself.
+        encoded = [encoding.encode_ordinary(text) for text in texts]
+        for tokens, mass, (form, kind) in zip(encoded, masses, kinds, strict=True):
             self._first_of.append((form, tokens[0], mass))
             row = firsts.setdefault((form, kind), {})
             row[tokens[0]] = row.get(tokens[0], 0.0) + mass

@@ -43,9 +43,10 @@ log = logging.getLogger("helpers.simulator")
 TICK = 0.02  # seconds between rounds of work when no job is behind
 LEASE = 3.0  # seconds a claim on a job lasts unless renewed
 TICK_BUDGET = 0.1  # seconds of training per job per round, so that progress is saved often
-# Wall-time pacing at speed 1.
-VALIDATING_WALL, QUEUED_WALL = 0.1, 0.1
-RUNNING_WALL, MAX_STEP_WALL = 0.6, 0.02
+# Wall-time pacing at speed 1: long enough for a client polling a few times a second to see
+# each state, short enough that a notebook of nine jobs does not spend its time waiting.
+VALIDATING_WALL, QUEUED_WALL = 0.05, 0.05
+RUNNING_WALL, MAX_STEP_WALL = 0.3, 0.02
 WORKING = ("validating_files", "queued", "running")
 JOB_THREADS = 2  # jobs of one server trained side by side, at most
 
