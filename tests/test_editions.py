@@ -113,6 +113,13 @@ def test_every_chinese_notebook_links_its_english_twin_and_the_glossary():
         assert english.resolve() in targets and editions.GLOSSARY.resolve() in targets
 
 
+def test_every_english_notebook_links_its_chinese_twin_at_the_top():
+    for english in editions.english_notebooks():
+        top = nbformat.read(english, as_version=4).cells[0]
+        targets = {(english.parent / target).resolve() for _, target in LINK.findall(top.source)}
+        assert editions.twin(english).resolve() in targets, english.name
+
+
 def test_links_in_the_chinese_prose_resolve_and_stay_in_the_edition():
     for path, notebook in chinese_notebooks():
         for cell in notebook.cells:
