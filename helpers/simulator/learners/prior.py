@@ -290,6 +290,21 @@ class LanguagePrior:
             starts = (1 - rhyme) * starts + rhyme * rhyming
         return chance + (1 - h) * (1 - marks) * starts
 
+    def closed_share(self, state) -> float:
+        """About how much of the next token's probability goes to closed-class tokens (line
+        breaks, punctuation, function words) rather than to content words or a word's next
+        piece (rhymes and the spread floor left out)."""
+        state = state or START_STATE
+        h, marks, function, *_ = self._context(state)
+        between = h + (1 - h) * (marks + (1 - marks) * function)
+        word = state[0]
+        if word == INSIDE_UNLISTED:
+            return 0.5 * between
+        if word:
+            end = self._inside(word)[0]
+            return (1 - UNLISTED) * end * between + UNLISTED * 0.5 * between
+        return between
+
     def probability(self, state, token: int) -> float:
         state = state or START_STATE
         word = state[0]
