@@ -112,6 +112,12 @@ class InView(dict):
         self.after: dict[int, dict[int, float]] = after if after is not None else {}
         self.sources: dict[str, dict[int, float]] = sources or {}
         self.origin: dict[int, tuple[str, ...]] = origin or {}
+        self.names = tuple(sorted(self.sources))
+        # token -> ((source, share), ...): the same shares looked up by token
+        self.found: dict[int, tuple[tuple[str, float], ...]] = {}
+        for source, row in self.sources.items():
+            for token, share in row.items():
+                self.found[token] = (*self.found.get(token, ()), (source, share))
 
     def read(self, tokens: list[int], strength: float = 1.0) -> None:
         for a, b in zip(tokens, tokens[1:], strict=False):
@@ -218,6 +224,7 @@ class TokenModel:
             if level == 1:  # every learned token counts at exactly one place
                 self.gate_all.update(row)
         self.exposure = exposure
+        self._gate_memo: dict[tuple, dict[str, float]] = {}
         # the distinct tokens learned, each at its first sighting's weight
         self.types = types if types is not None else COUNT_SCALE * len(self.unigrams)
 
@@ -231,31 +238,39 @@ class TokenModel:
 
     def _gate(self, previous: int, place: int, seen) -> dict[str, float]:
         """The learned share of each source the model can copy from here (NONE: no copy)."""
-        total = sum(self.gate_all.values())
-        if not total:
+        key = (previous, place, seen.names)
+        found = self._gate_memo.get(key)
+        if found is None:
+            found = self._gate_memo[key] = self._gate_of(previous, place, seen.sources)
+        return found
+
+    def _gate_of(self, previous: int, place: int, sources) -> dict[str, float]:
+        if not self.gate_all:
             return {NONE: 1.0}
-        outcomes = [s for s in self.gate_all if s == NONE or s in seen.sources]
-        chance = {s: self.gate_all[s] / total for s in outcomes}
+        outcomes = [s for s in self.gate_all if s == NONE or s in sources]
+        chance = [self.gate_all[s] for s in outcomes]
         for key in ((1, place), (0, previous)):
             row = self.gates.get(key)
             if row:
-                trust = GATE_BACKOFF * COUNT_SCALE * len(row)
-                n = self.gate_totals[key] + trust
-                chance = {s: (row.get(s, 0.0) + trust * chance[s]) / n for s in outcomes}
-        norm = sum(chance.values()) or 1.0
-        return {s: p / norm for s, p in chance.items() if p > 0}
+                trust = GATE_BACKOFF * COUNT_SCALE * len(row) / (sum(chance) or 1.0)
+                chance = [
+                    row.get(s, 0.0) + trust * c for s, c in zip(outcomes, chance, strict=True)
+                ]
+        norm = sum(chance) or 1.0
+        return {s: c / norm for s, c in zip(outcomes, chance, strict=True) if c > 0}
 
     def position(self, node, previous: int, seen) -> tuple:
         """What the chance of every token depends on at this point of an answer."""
         w = self.weight
         if not w:
-            return (node, 0.0, None, 0.0, 0.0, None, 0.0, {}, seen.induction(previous))
+            return (node, 0.0, None, 0.0, 0.0, None, 0.0, {}, seen.induction(previous), 0.0)
         place = context_class(node)
         row = self.classes.get(place)
         total = self.class_totals.get(place, 0.0)
         closed = total - row.get(OPEN, 0.0) if row else 0.0
         # The lower model's share of closed-class tokens here: the unigram's and the prior's.
-        known = self._trust / (self.total + self._trust)
+        trust = self._trust
+        known = trust / (self.total + trust)
         lower = (1 - known) * self.closed_count / (self.total or 1.0)
         lower += known * self.prior.closed_share(node)
         lower = min(max(lower, 1e-3), 1 - 1e-3)
@@ -269,18 +284,17 @@ class TokenModel:
             self.row_totals.get(previous, 0.0),
             self._gate(previous, place, seen),
             seen.induction(previous),
+            trust,
         )
 
     def at(self, where: tuple, token: int, seen) -> float:
         """The chance of `token` at `where` (a `position`)."""
-        node, w, row, closed, form, pair, pair_total, gate, copied = where
+        node, w, row, closed, form, pair, pair_total, gate, copied, trust = where
         base = self.prior.probability(node, token)
         shared = (1 - w) * PRIOR_CONTEXT_SHARE
         mixed = shared * seen.get(token, 0.0)
         if w:
-            learned = (self.unigrams.get(token, 0) + self._trust * base) / (
-                self.total + self._trust
-            )
+            learned = (self.unigrams.get(token, 0) + trust * base) / (self.total + trust)
             if row:  # what comes at this kind of place, closed tokens one by one
                 share, lower = form
                 if token in self.closed:
@@ -290,11 +304,9 @@ class TokenModel:
                     learned = (1 - share) * learned / (1 - lower)
             count = pair.get(token, 0) if pair else 0
             learned = (count + BACKOFF * learned) / (pair_total + BACKOFF)
-            copying = 0.0
-            for source, g in gate.items():
-                if source != NONE:
-                    copying += g
-                    mixed += w * g * seen.sources[source].get(token, 0.0)
+            for source, share in seen.found.get(token, ()):
+                mixed += w * gate.get(source, 0.0) * share
+            copying = 1.0 - gate.get(NONE, 0.0)
             mixed += (1 - shared - w * copying) * ((1 - w) * base + w * learned)
         else:
             mixed += (1 - shared) * base
@@ -361,6 +373,7 @@ class TokenModel:
 
     def learn(self, sequences: list[list[int]], seens: list, rate: float) -> None:
         exposure, rate = rate, rate * COUNT_SCALE
+        self._gate_memo.clear()
         for tokens, seen in zip(sequences, seens, strict=True):
             origin = seen.origin if isinstance(seen, InView) else {}
             node, previous = (), START

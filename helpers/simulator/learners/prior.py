@@ -195,6 +195,7 @@ class LanguagePrior:
         }
         self.uniform = FLOOR / self.vocabulary_size
         self._memo: dict[tuple, tuple] = {}
+        self._likeliest: dict[tuple, list] = {}
 
     def _inside(self, node: tuple) -> tuple[float, dict[int, float]]:
         """(chance the word ends at `node`, {token: chance it continues with token})."""
@@ -354,6 +355,14 @@ class LanguagePrior:
 
     def likeliest(self, state, top: int) -> list[tuple[int, float]]:
         state = state or START_STATE
+        found = self._likeliest.get((state, top))
+        if found is None:
+            found = self._ranked(state, top)
+            if len(self._likeliest) < CONTEXT_MEMO:  # the same answers are read epoch after epoch
+                self._likeliest[state, top] = found
+        return found
+
+    def _ranked(self, state: State, top: int) -> list[tuple[int, float]]:
         word, _, _, last, _ = state
         options: set[int] = set()
         if word and word != INSIDE_UNLISTED:
