@@ -40,9 +40,12 @@ from helpers.simulator.learners.prior import START_STATE, prior
 
 COUNT_SCALE = 0.3  # counts a token adds per unit of learning rate: one pass does not memorise
 HALF_WEIGHT = 60.0  # learning-rate-weighted examples after which the learned part weighs half
-BACKOFF = (
-    500.0  # how much a bigram row trusts what comes at its place: one sighting does not memorise
-)
+# Counts are kept apart by what generalises: a pair of tokens (or a token) counts as general only
+# as far as answers other than the one that used it most also use it (leave-one-out), and the
+# rest is that answer's own, memorised. A new answer is read with the general counts; an answer
+# seen before also gets its memorised pairs back, which grow with each pass over it.
+BACKOFF = 20.0  # how much a general bigram row trusts what comes at its place
+MEMORY_BACKOFF = 2000.0  # how much memorised pairs trust the general model: memorising is slow
 # How much what came at a kind of place trusts the learned unigram, in counts. A place learns
 # only its closed-class tokens (line breaks, punctuation, function words) one by one and the
 # share of all other words: it learns the form ("a comma and a line break after eight words on
@@ -206,12 +209,20 @@ class TokenModel:
         classes=None,
         gates=None,
         types=None,
+        memory=None,
+        own=None,
     ):
         self.prior = prior(encoding)
         self.closed = closed_tokens(self.prior)
         self.bigrams: dict[int, Counter] = bigrams or {}
         self.row_totals = {p: sum(r.values()) for p, r in self.bigrams.items()}
+        self.memory: dict[int, Counter] = memory or {}
+        self.memory_totals = {p: sum(r.values()) for p, r in self.memory.items()}
         self.unigrams: Counter = unigrams or Counter()
+        self.own: Counter = own or Counter()  # tokens' memorised counts
+        # What each answer added to each pair and token (answers learned in an earlier job, whose
+        # own counts were saved as one, count as one unknown answer).
+        self.support: dict[tuple, dict] = {}
         self.total = sum(self.unigrams.values())
         self.closed_count = sum(c for t, c in self.unigrams.items() if t in self.closed)
         self.classes: dict[int, Counter] = classes or {}
@@ -263,7 +274,20 @@ class TokenModel:
         """What the chance of every token depends on at this point of an answer."""
         w = self.weight
         if not w:
-            return (node, 0.0, None, 0.0, 0.0, None, 0.0, {}, seen.induction(previous), 0.0)
+            return (
+                node,
+                0.0,
+                None,
+                0.0,
+                0.0,
+                None,
+                0.0,
+                None,
+                0.0,
+                {},
+                seen.induction(previous),
+                0.0,
+            )
         place = context_class(node)
         row = self.classes.get(place)
         total = self.class_totals.get(place, 0.0)
@@ -282,6 +306,8 @@ class TokenModel:
             ((closed + CLASS_BACKOFF * lower) / (total + CLASS_BACKOFF), lower),
             self.bigrams.get(previous),
             self.row_totals.get(previous, 0.0),
+            self.memory.get(previous),
+            self.memory_totals.get(previous, 0.0),
             self._gate(previous, place, seen),
             seen.induction(previous),
             trust,
@@ -289,7 +315,7 @@ class TokenModel:
 
     def at(self, where: tuple, token: int, seen) -> float:
         """The chance of `token` at `where` (a `position`)."""
-        node, w, row, closed, form, pair, pair_total, gate, copied, trust = where
+        node, w, row, closed, form, pair, pair_total, mine, mine_total, gate, copied, trust = where
         base = self.prior.probability(node, token)
         shared = (1 - w) * PRIOR_CONTEXT_SHARE
         mixed = shared * seen.get(token, 0.0)
@@ -304,6 +330,9 @@ class TokenModel:
                     learned = (1 - share) * learned / (1 - lower)
             count = pair.get(token, 0) if pair else 0
             learned = (count + BACKOFF * learned) / (pair_total + BACKOFF)
+            if mine:
+                count = mine.get(token, 0.0)
+                learned = (count + MEMORY_BACKOFF * learned) / (mine_total + MEMORY_BACKOFF)
             for source, share in seen.found.get(token, ()):
                 mixed += w * gate.get(source, 0.0) * share
             copying = 1.0 - gate.get(NONE, 0.0)
@@ -339,12 +368,14 @@ class TokenModel:
         return out, first
 
     def _rivals(self, where: tuple, previous: int, seen) -> list[int]:
-        node, gate, copied, pair = where[0], where[7], where[8], where[5]
+        node, pair, mine, gate, copied = where[0], where[5], where[7], where[9], where[10]
         best = [t for t, _ in self.prior.likeliest(node, 1)]
         if copied:
             best.append(max(copied, key=copied.get))
         if pair:
             best.append(max(pair, key=pair.get))
+        if mine:
+            best.append(max(mine, key=mine.get))
         if gate:
             source = max(gate, key=gate.get)
             if source != NONE:
@@ -358,9 +389,11 @@ class TokenModel:
         where = self.position(node, previous, seen)
         options = {t for t, _ in self.prior.likeliest(node, top)}
         options.update(sorted(seen, key=lambda t: (-seen[t], t))[:top])
-        pair, gate, copied = where[5], where[7], where[8]
+        pair, mine, gate, copied = where[5], where[7], where[9], where[10]
         if pair:
             options.update(t for t, _ in pair.most_common(top))
+        if mine:
+            options.update(t for t, _ in mine.most_common(top))
         if copied:
             options.update(sorted(copied, key=lambda t: (-copied[t], t))[:top])
         for source in gate or ():
@@ -371,32 +404,59 @@ class TokenModel:
         scored.sort(key=lambda p: (-p[0], p[1]))
         return [(t, p) for p, t in scored[:top]]
 
+    def _split(self, what: tuple, example: int, rate: float) -> tuple[float, float]:
+        """`rate` more of `what` from `example`, split into (general, memorised): the most any
+        one answer gave is memorised, the rest is general."""
+        per = self.support.get(what)
+        if per is None:
+            saved = 0.0
+            if what[0] == "pair":
+                saved = self.memory.get(what[1], {}).get(what[2], 0.0)
+            elif what[0] == "token":
+                saved = self.own.get(what[1], 0.0)
+            per = self.support[what] = {None: saved} if saved else {}
+        top = max(per.values(), default=0.0)
+        per[example] = per.get(example, 0.0) + rate
+        mine = max(per[example] - top, 0.0)
+        return rate - mine, mine
+
     def learn(self, sequences: list[list[int]], seens: list, rate: float) -> None:
         exposure, rate = rate, rate * COUNT_SCALE
         self._gate_memo.clear()
         for tokens, seen in zip(sequences, seens, strict=True):
+            answer = hash(tuple(tokens))  # an answer learned again is the same answer
             origin = seen.origin if isinstance(seen, InView) else {}
             node, previous = (), START
             for token in tokens:
                 place = context_class(node)
-                self.bigrams.setdefault(previous, Counter())[token] += rate
-                self.row_totals[previous] = self.row_totals.get(previous, 0.0) + rate
+                general, mine = self._split(("pair", previous, token), answer, rate)
+                for table, totals, add in (
+                    (self.bigrams, self.row_totals, general),
+                    (self.memory, self.memory_totals, mine),
+                ):
+                    if add:
+                        table.setdefault(previous, Counter())[token] += add
+                        totals[previous] = totals.get(previous, 0.0) + add
                 kind = token if token in self.closed else OPEN
-                self.closed_count += rate * (kind != OPEN)
-                self.classes.setdefault(place, Counter())[kind] += rate
-                self.class_totals[place] = self.class_totals.get(place, 0.0) + rate
-                if not self.unigrams[token]:
-                    self.types += rate
-                self.unigrams[token] += rate
-                self.total += rate
+                general, _ = self._split(("place", place, kind), answer, rate)
+                self.classes.setdefault(place, Counter())[kind] += general
+                self.class_totals[place] = self.class_totals.get(place, 0.0) + general
+                general, mine = self._split(("token", token), answer, rate)
+                if general and not self.unigrams[token]:
+                    self.types += general
+                self.unigrams[token] += general
+                self.own[token] += mine
+                self.total += general
+                self.closed_count += general * (token in self.closed)
                 sources = origin.get(token, (NONE,))
                 for key in ((0, previous), (1, place)):
                     row = self.gates.setdefault(key, Counter())
                     for source in sources:
-                        row[source] += rate / len(sources)
-                    self.gate_totals[key] = self.gate_totals.get(key, 0.0) + rate
-                for source in sources:
-                    self.gate_all[source] += rate / len(sources)
+                        general, _ = self._split(("gate", key, source), answer, rate / len(sources))
+                        row[source] += general
+                        self.gate_totals[key] = self.gate_totals.get(key, 0.0) + general
+                        if key[0] == 1:
+                            self.gate_all[source] += general
                 node, previous = self.prior.step(node, token), token
             self.exposure += exposure
 
@@ -409,6 +469,8 @@ class TokenModel:
             {c: Counter(r) for c, r in self.classes.items()},
             {k: Counter(r) for k, r in self.gates.items()},
             self.types,
+            {p: Counter(r) for p, r in self.memory.items()},
+            Counter(self.own),
         )
 
     def state(self) -> tuple[dict, dict]:
@@ -427,6 +489,8 @@ class TokenModel:
         return meta, {
             "bigrams": table(self.bigrams),
             "unigrams": singles,
+            "memory": table(self.memory),
+            "own": np.array(sorted(self.own.items()), dtype=float).reshape(-1, 2),
             "classes": table(self.classes),
             "gates": np.array(gates, dtype=float).reshape(-1, 4),
         }
@@ -452,6 +516,8 @@ class TokenModel:
             rows("classes"),
             gates,
             meta.get("types"),
+            rows("memory"),
+            Counter({int(t): c for t, c in np.asarray(arrays.get("own", [])).tolist()}),
         )
 
 
