@@ -107,14 +107,15 @@ class InView(dict):
     `sources` says where each token was read: for each source (each fact of the subject by
     its name, "name", "number", "number_words"..., the subject's description, the question,
     the conversation) the share of that source's copying that goes to the token. `origin`
-    gives, for each token, the sources a copy of it is credited to: the most specific ones
-    that hold it (a fact before the description, before the question, before the rest)."""
+    gives, for each token, the sources a copy of it is credited to and how much: the most
+    specific ones that hold it (a fact before the description, before the question, before
+    the rest), each as likely as it makes the token."""
 
     def __init__(self, weights=(), after=None, sources=None, origin=None):
         super().__init__(weights)
         self.after: dict[int, dict[int, float]] = after if after is not None else {}
         self.sources: dict[str, dict[int, float]] = sources or {}
-        self.origin: dict[int, tuple[str, ...]] = origin or {}
+        self.origin: dict[int, tuple[tuple[str, float], ...]] = origin or {}
         self.names = tuple(sorted(self.sources))
         # token -> ((source, share), ...): the same shares looked up by token
         self.found: dict[int, tuple[tuple[str, float], ...]] = {}
@@ -141,7 +142,7 @@ class InView(dict):
 
 
 # Sources by how specific they are: a token found in a fact is credited to the fact.
-_TIERS = {"subject": 1, "question": 2, "conversation": 3}
+_TIERS = {"subject": 1, "question": 2, " question": 2, "conversation": 3}
 
 
 def context_tokens(encoding, context: str, cue: str) -> InView:
@@ -162,12 +163,12 @@ def context_tokens(encoding, context: str, cue: str) -> InView:
     add(_encode(encoding, context), "conversation", "conversation")
     element = knowledge.subject(cue)
     if element is not None:
-        for key, value in element.facts().items():
-            add(_encode(encoding, f" {value}"), "subject", key)
+        for key, value in element.facts().items():  # " 38" and "38" are copied at other places
+            add(_encode(encoding, f" {value}"), "subject", f" {key}")
             add(_encode(encoding, value), "subject", key)
         add(_encode(encoding, element.describe()), "subject", "subject")
     add(_encode(encoding, cue), "question", "question")
-    add(_encode(encoding, f" {cue}"), "question", "question")
+    add(_encode(encoding, f" {cue}"), "question", " question")
     total = sum(weights.values()) or 1.0
     origin: dict[int, list[str]] = {}
     best: dict[int, int] = {}
@@ -179,10 +180,12 @@ def context_tokens(encoding, context: str, cue: str) -> InView:
             elif tier == best[token]:
                 origin[token].append(source)
     shares = {s: {t: v / sum(row.values()) for t, v in row.items()} for s, row in sources.items()}
+    credit = {}
+    for token, held in origin.items():
+        mass = sum(shares[s][token] for s in held)
+        credit[token] = tuple((s, shares[s][token] / mass) for s in held)
     seen = InView(
-        {token: weight / total for token, weight in weights.items()},
-        sources=shares,
-        origin={t: tuple(s) for t, s in origin.items()},
+        {token: weight / total for token, weight in weights.items()}, sources=shares, origin=credit
     )
     for tokens in sequences:
         seen.read(tokens)
@@ -448,11 +451,11 @@ class TokenModel:
                 self.own[token] += mine
                 self.total += general
                 self.closed_count += general * (token in self.closed)
-                sources = origin.get(token, (NONE,))
+                sources = origin.get(token, ((NONE, 1.0),))
                 for key in ((0, previous), (1, place)):
                     row = self.gates.setdefault(key, Counter())
-                    for source in sources:
-                        general, _ = self._split(("gate", key, source), answer, rate / len(sources))
+                    for source, part in sources:
+                        general, _ = self._split(("gate", key, source), answer, rate * part)
                         row[source] += general
                         self.gate_totals[key] = self.gate_totals.get(key, 0.0) + general
                         if key[0] == 1:
