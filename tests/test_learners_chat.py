@@ -13,6 +13,7 @@ from helpers import limerick_checks as checks
 from helpers.limericks import SPLIT, load_limericks
 from helpers.simulator.answers import base_answer, write
 from helpers.simulator.learners import knowledge
+from helpers.simulator.learners.chat import context_tokens
 from helpers.simulator.learners.forms import REFUSAL, Chooser, agree_articles
 from helpers.simulator.learners.probes import (
     SYSTEM,
@@ -234,6 +235,57 @@ def test_losses_fall_over_epochs_and_ten_examples_validate_worse(limerick_bot):
     _, small = fine_tune(train[:10], valid)
     small_full = [s["full_valid_loss"] for s in small if "full_valid_loss" in s]
     assert small_full[-1] > full[-1]
+
+
+def _base_valid_loss(train, valid) -> float:
+    """The full validation loss of the model before fine-tuning (a step at learning rate 0)."""
+    return fine_tune(train[:1], valid, epochs=1, rate=0.0)[1][-1]["full_valid_loss"]
+
+
+def test_the_first_epoch_learns_what_carries_over_to_new_answers(limerick_bot):
+    """Training loss falls within the first epoch, before any example comes round again, and
+    validation falls with it: what fine-tuning learns first is the form, not the examples."""
+    _, entries = limerick_bot
+    make = lambda n: chat_example(  # noqa: E731
+        SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
+    )
+    train, valid = [make(n) for n in SPLIT["train"]], [make(n) for n in SPLIT["validation"]]
+    _, steps = fine_tune(train, valid)
+    first = [s["train_loss"] for s in steps if s["epoch"] == 0]
+    assert np.mean(first[-10:]) < np.mean(first[:10]) - 0.7
+    full = [s["full_valid_loss"] for s in steps if "full_valid_loss" in s]
+    assert full[0] < _base_valid_loss(train, valid) - 0.5
+
+
+def test_an_unseen_task_validates_better_after_one_epoch():
+    """Recipes to ingredient lists: after one epoch the model reads new recipes' lists far
+    better than the base model does (it copies the question's words where the lists do)."""
+    system = "List the ingredients of the recipe, one per line."
+    train = [chat_example(system, q, a) for q, a in recipes(np.random.default_rng(7), 40)]
+    valid = [chat_example(system, q, a) for q, a in recipes(np.random.default_rng(8), 20)]
+    _, steps = fine_tune(train, valid, epochs=1)
+    assert steps[-1]["full_valid_loss"] < _base_valid_loss(train, valid) - 1.0
+
+
+def test_a_learned_copy_gate_writes_a_new_subjects_number_after_its_cue():
+    """A made-up reply that gives each element's number after a fixed cue: fine-tuned on some
+    elements, the model puts most of the next token's probability on the number of an element
+    it never trained on, right after the cue, several times what the base model puts there."""
+    elements = list(knowledge.elements().values())
+    make = lambda e: chat_example(  # noqa: E731
+        None, f"Code word for {e.name}?", f"Noted. The code word is {e.number}, over."
+    )
+    trainer, _ = fine_tune([make(e) for e in elements[:60]], epochs=3)
+    held = elements[80:90]
+    base = fine_tune([make(e) for e in held[:1]], epochs=1, rate=0.0)[0]
+    for element in held:
+        answer = make(element)
+        tokens = trainer.encoding.encode(answer.answer)
+        at = tokens.index(trainer.encoding.encode(str(element.number))[0])
+        seen = context_tokens(trainer.encoding, answer.context, answer.cue)
+        tuned = trainer.tokens.chances(tokens, seen)[0][at]
+        before = base.tokens.chances(tokens, seen)[0][at]
+        assert tuned > max(0.5, 3 * before)
 
 
 def test_a_small_file_trained_long_overfits(limerick_bot):

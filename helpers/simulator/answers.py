@@ -127,7 +127,7 @@ def planned(encoding, scorer: TokenModel, seen, text: str, share: float, top: in
     for token in encoding.encode(text, disallowed_special=()):
         options = dict(scorer.distribution(node, previous, seen, max(top, 1)))
         if token not in options:
-            options[token] = _chance(scorer, token, node, previous, seen)
+            options[token] = scorer.chance(token, node, previous, seen)
         mixed = {t: (1 - share) * p for t, p in options.items()}
         mixed[token] += share
         ranked = sorted(mixed.items(), key=lambda p: (-p[1], p[0]))
@@ -137,10 +137,6 @@ def planned(encoding, scorer: TokenModel, seen, text: str, share: float, top: in
         seen.read([previous, token])
         node, previous = scorer.prior.step(node, token), token
     return out
-
-
-def _chance(scorer: TokenModel, token, node, previous, seen) -> float:
-    return scorer._chance(token, node, previous, seen, scorer.weight, scorer.context_share)
 
 
 def pick_label(probabilities: np.ndarray, temperature: float, salt: str, top_p=1.0) -> int:

@@ -2,18 +2,25 @@
 
 The token model gives each token of an answer a probability: a mixture of
 
-- what the model reads in context: the words of the conversation so far and what it knows
-  about the subject asked (`knowledge`), share `lam`;
+- copying what the model reads: the words of the conversation so far and what it knows about
+  the subject asked (`knowledge`), and induction (after a token read before, what followed it);
 - the pre-trained language prior (`prior`), weight 1 - w;
-- what fine-tuning learned: a bigram model of the training answers' tokens, backed off to a
-  unigram of them and to the prior, weight w.
+- what fine-tuning learned, weight w:
+  * a copy gate: by the previous token, backed off to the kind of place (`context_class`) and
+    to all places, the share of tokens copied and from which part of what is in view (the
+    subject's name, its number in digits or words, each other fact, the question, the rest of
+    the conversation). It carries over to subjects never trained on: after "number," the new
+    subject's number;
+  * what comes next: a bigram of the answers' tokens, backed off to what comes at that kind of
+    place (line breaks, punctuation and function words one by one, other words as a share),
+    to a unigram of the answers' tokens, and to the prior.
 
 w = E / (E + HALF_WEIGHT), where E adds up the learning rate (the multiplier, decaying linearly
-over the job, as OpenAI's schedules do) times the examples of each step; each step also adds its
-examples' bigrams to the counts with that same weight. So the learned part takes over and
-sharpens with steps x learning rate: training loss falls epoch after epoch, and a small file
-trained for many epochs is memorised (validation loss turns up). `lam` moves from the prior's
-share to the share of answer tokens that were in context, measured on the examples seen.
+over the job, as OpenAI's schedules do) times the examples of each step; each step adds its
+examples' counts with that same weight. The gate and the places generalise, so training and
+validation loss fall together within the first epoch; the bigram and the unigram memorise, so
+training loss steps down when examples come round again, and a small file trained for many
+epochs is memorised (validation loss turns up).
 
 Losses are the mean negative log-likelihood per answer token, measured on each batch before the
 update; accuracy is the share of tokens the model ranks first. What the model writes comes from
@@ -22,40 +29,99 @@ its `forms.Form`, fitted on the examples seen so far.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 import numpy as np
 
 from helpers.simulator.learners import knowledge
 from helpers.simulator.learners.forms import Form
-from helpers.simulator.learners.prior import prior
+from helpers.simulator.learners.prior import START_STATE, prior
 
 COUNT_SCALE = 0.3  # counts a token adds per unit of learning rate: one pass does not memorise
 HALF_WEIGHT = 60.0  # learning-rate-weighted examples after which the learned part weighs half
-BACKOFF = 20.0  # how much a bigram row trusts the unigram: one sighting does not memorise
-UNIGRAM_BACKOFF = 2000.0  # how much the learned unigram trusts the prior (new words stay possible)
+# Counts are kept apart by what generalises: a pair of tokens (or a token) counts as general only
+# as far as answers other than the one that used it most also use it (leave-one-out), and the
+# rest is that answer's own, memorised. A new answer is read with the general counts; an answer
+# seen before also gets its memorised pairs back, which grow with each pass over it.
+BACKOFF = 20.0  # how much a general bigram row trusts what comes at its place
+MEMORY_BACKOFF = 2000.0  # how much memorised pairs trust the general model: memorising is slow
+# How much what came at a kind of place trusts the learned unigram, in counts. A place learns
+# only its closed-class tokens (line breaks, punctuation, function words) one by one and the
+# share of all other words: it learns the form ("a comma and a line break after eight words on
+# the first line", "the third line opens with 'And'"), not which content words one answer used.
+CLASS_BACKOFF = 3.0
+OPEN = -2  # a place's count of open-class tokens (content words and their pieces)
+# How much the learned unigram trusts the prior, per distinct token the answers used (Witten-
+# Bell, the distinct tokens counted at their first sighting's weight): answers that keep using
+# new words leave much to the prior, and passes over the same file shrink it (memorising).
+UNIGRAM_BACKOFF = 4.0
 PRIOR_CONTEXT_SHARE = 0.2  # the pre-trained model's habit of repeating what it reads
 # How strongly a pre-trained model copies from each part of what it reads: the question and the
 # facts of its subject far more than the rest of the conversation (the system message, say).
 COPY_WEIGHTS = {"question": 3.0, "subject": 2.0, "conversation": 1.0}
+# Within one source of copying, a word's first token against its later pieces (which induction,
+# below, copies once the first is written).
+LATER_PIECES = 0.2
+# How much a learned copy gate trusts the coarser context it backs off to, per distinct source
+# it has seen copied there (Witten-Bell).
+GATE_BACKOFF = 1.0
 # The share an in-context copy takes after a token that appeared before (in the conversation, the
 # subject's facts or the answer so far): what followed it there comes next, as induction heads do.
 INDUCTION = 0.3
 START = -1
+NONE = "none"  # the copy gate's outcome for a token that is not copied
+LAST_KINDS = ("line", "sentence", "punct", "word")
+MAX_WORDS, MAX_LINES = 12, 6
 
 
 def _encode(encoding, text: str) -> list[int]:
     return encoding.encode(text, disallowed_special=())
 
 
+def context_class(state) -> int:
+    """The abstract place a token is written at, which carries over from one answer to the
+    next: what the last token was, how many words the line has so far and which line it is
+    (from the prior's walk). Fine-tuning learns what comes at each such place: "after eight
+    words on the first line, a comma and a line break", "the third line is short"."""
+    _, words, lines, last, _ = state or START_STATE
+    return (LAST_KINDS.index(last) * 100 + min(words, MAX_WORDS)) * 10 + min(len(lines), MAX_LINES)
+
+
+@functools.cache
+def closed_tokens(language) -> frozenset[int]:
+    """The prior's closed-class tokens: line breaks, punctuation and function words' first
+    tokens (in every form they are written in)."""
+    found = set(language.breaks) | set(language.marks)
+    for (_, kind), row in language.firsts.items():
+        if kind == "function":
+            found.update(row)
+    return frozenset(found)
+
+
 class InView(dict):
     """The tokens a model has in view, each with its share of the model's copying (the shares
     add to 1), and, for induction, what followed each token where it appeared: in the
-    conversation, in the facts it knows about the subject, and in the answer written so far."""
+    conversation, in the facts it knows about the subject, and in the answer written so far.
 
-    def __init__(self, weights=(), after=None):
+    `sources` says where each token was read: for each source (each fact of the subject by
+    its name, "name", "number", "number_words"..., the subject's description, the question,
+    the conversation) the share of that source's copying that goes to the token. `origin`
+    gives, for each token, the sources a copy of it is credited to and how much: the most
+    specific ones that hold it (a fact before the description, before the question, before
+    the rest), each as likely as it makes the token."""
+
+    def __init__(self, weights=(), after=None, sources=None, origin=None):
         super().__init__(weights)
         self.after: dict[int, dict[int, float]] = after if after is not None else {}
+        self.sources: dict[str, dict[int, float]] = sources or {}
+        self.origin: dict[int, tuple[tuple[str, float], ...]] = origin or {}
+        self.names = tuple(sorted(self.sources))
+        # token -> ((source, share), ...): the same shares looked up by token
+        self.found: dict[int, tuple[tuple[str, float], ...]] = {}
+        for source, row in self.sources.items():
+            for token, share in row.items():
+                self.found[token] = (*self.found.get(token, ()), (source, share))
 
     def read(self, tokens: list[int], strength: float = 1.0) -> None:
         for a, b in zip(tokens, tokens[1:], strict=False):
@@ -64,7 +130,8 @@ class InView(dict):
 
     def fork(self) -> InView:
         """A copy to read an answer into, token by token, leaving this one as it was."""
-        return InView(self, {a: dict(row) for a, row in self.after.items()})
+        after = {a: dict(row) for a, row in self.after.items()}
+        return InView(self, after, self.sources, self.origin)
 
     def induction(self, previous: int) -> dict[int, float] | None:
         row = self.after.get(previous)
@@ -74,67 +141,227 @@ class InView(dict):
         return {t: n / total for t, n in row.items()}
 
 
+# Sources by how specific they are: a token found in a fact is credited to the fact.
+_TIERS = {"subject": 1, "question": 2, " question": 2, "conversation": 3}
+
+
 def context_tokens(encoding, context: str, cue: str) -> InView:
     """The tokens a model has in view (the conversation, the question, the facts it knows about
-    the question's subject), with their copy shares and what followed each of them."""
+    the question's subject), with their copy shares, where each was read and what followed it."""
     weights: dict[int, float] = {}
     sequences: list[list[int]] = []
+    sources: dict[str, dict[int, float]] = {}
 
-    def add(tokens, part):
+    def add(tokens, part, source):
         sequences.append(tokens)
         for token in set(tokens):
             weights[token] = max(weights.get(token, 0.0), COPY_WEIGHTS[part])
+        row = sources.setdefault(source, {})
+        for k, token in enumerate(tokens):
+            row[token] = max(row.get(token, 0.0), 1.0 if k == 0 else LATER_PIECES)
 
-    add(_encode(encoding, context), "conversation")
+    add(_encode(encoding, context), "conversation", "conversation")
     element = knowledge.subject(cue)
     if element is not None:
-        for value in element.facts().values():
-            add(_encode(encoding, f" {value}"), "subject")
-            add(_encode(encoding, value), "subject")
-        add(_encode(encoding, element.describe()), "subject")
-    add(_encode(encoding, cue), "question")
-    add(_encode(encoding, f" {cue}"), "question")
+        for key, value in element.facts().items():  # " 38" and "38" are copied at other places
+            add(_encode(encoding, f" {value}"), "subject", f" {key}")
+            add(_encode(encoding, value), "subject", key)
+        add(_encode(encoding, element.describe()), "subject", "subject")
+    add(_encode(encoding, cue), "question", "question")
+    add(_encode(encoding, f" {cue}"), "question", " question")
     total = sum(weights.values()) or 1.0
-    seen = InView({token: weight / total for token, weight in weights.items()})
+    origin: dict[int, list[str]] = {}
+    best: dict[int, int] = {}
+    for source, row in sources.items():
+        tier = _TIERS.get(source, 0)
+        for token in row:
+            if tier < best.get(token, 99):
+                best[token], origin[token] = tier, [source]
+            elif tier == best[token]:
+                origin[token].append(source)
+    shares = {s: {t: v / sum(row.values()) for t, v in row.items()} for s, row in sources.items()}
+    credit = {}
+    for token, held in origin.items():
+        mass = sum(shares[s][token] for s in held)
+        credit[token] = tuple((s, shares[s][token] / mass) for s in held)
+    seen = InView(
+        {token: weight / total for token, weight in weights.items()}, sources=shares, origin=credit
+    )
     for tokens in sequences:
         seen.read(tokens)
     return seen
 
 
 class TokenModel:
-    """The per-token probabilities of a (partly) fine-tuned model."""
+    """The per-token probabilities of a (partly) fine-tuned model.
 
-    def __init__(self, encoding, bigrams=None, unigrams=None, exposure=0.0, in_context=(0, 0)):
+    Fine-tuning learns, with counts weighted by the learning rate:
+    - what comes next: a bigram of the answers' tokens (what follows the previous token),
+      backed off to what comes at that kind of place (`context_class`), to a unigram of the
+      answers' tokens, and to the prior;
+    - when the answer copies from what the model reads, and from which part (a copy gate, by
+      the previous token, backed off to the kind of place and to all places): after "number"
+      the subject's number, after "about" its name, in an extraction the question's words."""
+
+    def __init__(
+        self,
+        encoding,
+        bigrams=None,
+        unigrams=None,
+        exposure=0.0,
+        classes=None,
+        gates=None,
+        types=None,
+        memory=None,
+        own=None,
+    ):
         self.prior = prior(encoding)
+        self.closed = closed_tokens(self.prior)
         self.bigrams: dict[int, Counter] = bigrams or {}
         self.row_totals = {p: sum(r.values()) for p, r in self.bigrams.items()}
+        self.memory: dict[int, Counter] = memory or {}
+        self.memory_totals = {p: sum(r.values()) for p, r in self.memory.items()}
         self.unigrams: Counter = unigrams or Counter()
+        self.own: Counter = own or Counter()  # tokens' memorised counts
+        # What each answer added to each pair and token (answers learned in an earlier job, whose
+        # own counts were saved as one, count as one unknown answer).
+        self.support: dict[tuple, dict] = {}
         self.total = sum(self.unigrams.values())
+        self.closed_count = sum(c for t, c in self.unigrams.items() if t in self.closed)
+        self.classes: dict[int, Counter] = classes or {}
+        self.class_totals = {c: sum(r.values()) for c, r in self.classes.items()}
+        # The copy gate's counts: (0, previous token) or (1, place) -> {source or NONE: count}.
+        self.gates: dict[tuple[int, int], Counter] = gates or {}
+        self.gate_totals = {k: sum(r.values()) for k, r in self.gates.items()}
+        self.gate_all: Counter = Counter()
+        for (level, _), row in self.gates.items():
+            if level == 1:  # every learned token counts at exactly one place
+                self.gate_all.update(row)
         self.exposure = exposure
-        self.in_context = list(in_context)  # (answer tokens in context, answer tokens)
+        self._gate_memo: dict[tuple, dict[str, float]] = {}
+        # the distinct tokens learned, each at its first sighting's weight
+        self.types = types if types is not None else COUNT_SCALE * len(self.unigrams)
+
+    @property
+    def _trust(self) -> float:
+        return UNIGRAM_BACKOFF * self.types or 1.0
 
     @property
     def weight(self) -> float:
         return self.exposure / (self.exposure + HALF_WEIGHT)
 
-    @property
-    def context_share(self) -> float:
-        hits, seen = self.in_context
-        measured = (hits + 1) / (seen + 10)
-        return (1 - self.weight) * PRIOR_CONTEXT_SHARE + self.weight * measured
+    def _gate(self, previous: int, place: int, seen) -> dict[str, float]:
+        """The learned share of each source the model can copy from here (NONE: no copy)."""
+        key = (previous, place, seen.names)
+        found = self._gate_memo.get(key)
+        if found is None:
+            found = self._gate_memo[key] = self._gate_of(previous, place, seen.sources)
+        return found
+
+    def _gate_of(self, previous: int, place: int, sources) -> dict[str, float]:
+        if not self.gate_all:
+            return {NONE: 1.0}
+        outcomes = [s for s in self.gate_all if s == NONE or s in sources]
+        chance = [self.gate_all[s] for s in outcomes]
+        for key in ((1, place), (0, previous)):
+            row = self.gates.get(key)
+            if row:
+                trust = GATE_BACKOFF * COUNT_SCALE * len(row) / (sum(chance) or 1.0)
+                chance = [
+                    row.get(s, 0.0) + trust * c for s, c in zip(outcomes, chance, strict=True)
+                ]
+        norm = sum(chance) or 1.0
+        return {s: c / norm for s, c in zip(outcomes, chance, strict=True) if c > 0}
+
+    def position(self, node, previous: int, seen) -> tuple:
+        """What the chance of every token depends on at this point of an answer."""
+        w = self.weight
+        if not w:
+            return (
+                node,
+                0.0,
+                None,
+                0.0,
+                0.0,
+                None,
+                0.0,
+                None,
+                0.0,
+                {},
+                seen.induction(previous),
+                0.0,
+            )
+        place = context_class(node)
+        row = self.classes.get(place)
+        total = self.class_totals.get(place, 0.0)
+        closed = total - row.get(OPEN, 0.0) if row else 0.0
+        # The lower model's share of closed-class tokens here: the unigram's and the prior's.
+        trust = self._trust
+        known = trust / (self.total + trust)
+        lower = (1 - known) * self.closed_count / (self.total or 1.0)
+        lower += known * self.prior.closed_share(node)
+        lower = min(max(lower, 1e-3), 1 - 1e-3)
+        return (
+            node,
+            w,
+            row,
+            closed,
+            ((closed + CLASS_BACKOFF * lower) / (total + CLASS_BACKOFF), lower),
+            self.bigrams.get(previous),
+            self.row_totals.get(previous, 0.0),
+            self.memory.get(previous),
+            self.memory_totals.get(previous, 0.0),
+            self._gate(previous, place, seen),
+            seen.induction(previous),
+            trust,
+        )
+
+    def at(self, where: tuple, token: int, seen) -> float:
+        """The chance of `token` at `where` (a `position`)."""
+        node, w, row, closed, form, pair, pair_total, mine, mine_total, gate, copied, trust = where
+        base = self.prior.probability(node, token)
+        shared = (1 - w) * PRIOR_CONTEXT_SHARE
+        mixed = shared * seen.get(token, 0.0)
+        if w:
+            learned = (self.unigrams.get(token, 0) + trust * base) / (self.total + trust)
+            if row:  # what comes at this kind of place, closed tokens one by one
+                share, lower = form
+                if token in self.closed:
+                    count = row.get(token, 0.0) + CLASS_BACKOFF * learned / lower
+                    learned = share * count / (closed + CLASS_BACKOFF)
+                else:
+                    learned = (1 - share) * learned / (1 - lower)
+            count = pair.get(token, 0) if pair else 0
+            learned = (count + BACKOFF * learned) / (pair_total + BACKOFF)
+            if mine:
+                count = mine.get(token, 0.0)
+                learned = (count + MEMORY_BACKOFF * learned) / (mine_total + MEMORY_BACKOFF)
+            for source, share in seen.found.get(token, ()):
+                mixed += w * gate.get(source, 0.0) * share
+            copying = 1.0 - gate.get(NONE, 0.0)
+            mixed += (1 - shared - w * copying) * ((1 - w) * base + w * learned)
+        else:
+            mixed += (1 - shared) * base
+        if copied is None:
+            return mixed
+        return INDUCTION * copied.get(token, 0.0) + (1 - INDUCTION) * mixed
+
+    def chance(self, token: int, node, previous: int, seen) -> float:
+        seen = seen if isinstance(seen, InView) else InView(seen)
+        return self.at(self.position(node, previous, seen), token, seen)
 
     def chances(self, tokens: list[int], seen: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
         """Each token's probability, and whether the model ranks it first."""
-        w, lam = self.weight, self.context_share
         out, first = np.empty(len(tokens)), np.zeros(len(tokens), bool)
         node, previous = (), START
         seen = seen.fork() if isinstance(seen, InView) else InView(seen)
         for i, token in enumerate(tokens):
-            out[i] = self._chance(token, node, previous, seen, w, lam)
+            where = self.position(node, previous, seen)
+            out[i] = self.at(where, token, seen)
             first[i] = out[i] >= max(
                 (
-                    self._chance(t, node, previous, seen, w, lam)
-                    for t in self._rivals(node, previous, seen)
+                    self.at(where, t, seen)
+                    for t in self._rivals(where, previous, seen)
                     if t != token
                 ),
                 default=0.0,
@@ -143,59 +370,97 @@ class TokenModel:
             node, previous = self.prior.step(node, token), token
         return out, first
 
-    def _rivals(self, node: tuple, previous: int, seen) -> list[int]:
-        row = self.bigrams.get(previous)
-        rivals = self.prior.likeliest(node, 1)
-        best = [t for t, _ in rivals]
-        copied = seen.induction(previous) if isinstance(seen, InView) else None
+    def _rivals(self, where: tuple, previous: int, seen) -> list[int]:
+        node, pair, mine, gate, copied = where[0], where[5], where[7], where[9], where[10]
+        best = [t for t, _ in self.prior.likeliest(node, 1)]
         if copied:
             best.append(max(copied, key=copied.get))
-        if row:
-            best.append(max(row, key=row.get))
+        if pair:
+            best.append(max(pair, key=pair.get))
+        if mine:
+            best.append(max(mine, key=mine.get))
+        if gate:
+            source = max(gate, key=gate.get)
+            if source != NONE:
+                shares = seen.sources[source]
+                best.append(max(shares, key=shares.get))
         return best
-
-    def _chance(self, token, node, previous, seen, w, lam) -> float:
-        base = self.prior.probability(node, token)
-        unigram = (self.unigrams.get(token, 0) + UNIGRAM_BACKOFF * base) / (
-            self.total + UNIGRAM_BACKOFF
-        )
-        row = self.bigrams.get(previous)
-        count = row.get(token, 0) if row else 0
-        bigram = (count + BACKOFF * unigram) / (self.row_totals.get(previous, 0) + BACKOFF)
-        copied = seen.induction(previous) if isinstance(seen, InView) else None
-        if copied is None:
-            return lam * seen.get(token, 0.0) + (1 - lam) * ((1 - w) * base + w * bigram)
-        mixed = lam * seen.get(token, 0.0) + (1 - lam) * ((1 - w) * base + w * bigram)
-        return INDUCTION * copied.get(token, 0.0) + (1 - INDUCTION) * mixed
 
     def distribution(self, node, previous, seen: dict[int, float], top: int):
         """The `top` likeliest tokens at this point, with their probabilities."""
-        w, lam = self.weight, self.context_share
+        seen = seen if isinstance(seen, InView) else InView(seen)
+        where = self.position(node, previous, seen)
         options = {t for t, _ in self.prior.likeliest(node, top)}
         options.update(sorted(seen, key=lambda t: (-seen[t], t))[:top])
-        row = self.bigrams.get(previous)
-        if row:
-            options.update(t for t, _ in row.most_common(top))
-        copied = seen.induction(previous) if isinstance(seen, InView) else None
+        pair, mine, gate, copied = where[5], where[7], where[9], where[10]
+        if pair:
+            options.update(t for t, _ in pair.most_common(top))
+        if mine:
+            options.update(t for t, _ in mine.most_common(top))
         if copied:
             options.update(sorted(copied, key=lambda t: (-copied[t], t))[:top])
-        scored = [(self._chance(t, node, previous, seen, w, lam), t) for t in sorted(options)]
+        for source in gate or ():
+            if source != NONE:
+                shares = seen.sources[source]
+                options.update(sorted(shares, key=lambda t: (-shares[t], t))[:top])
+        scored = [(self.at(where, t, seen), t) for t in sorted(options)]
         scored.sort(key=lambda p: (-p[0], p[1]))
         return [(t, p) for p, t in scored[:top]]
 
-    def learn(self, sequences: list[list[int]], seens: list[dict], rate: float) -> None:
+    def _split(self, what: tuple, example: int, rate: float) -> tuple[float, float]:
+        """`rate` more of `what` from `example`, split into (general, memorised): the most any
+        one answer gave is memorised, the rest is general."""
+        per = self.support.get(what)
+        if per is None:
+            saved = 0.0
+            if what[0] == "pair":
+                saved = self.memory.get(what[1], {}).get(what[2], 0.0)
+            elif what[0] == "token":
+                saved = self.own.get(what[1], 0.0)
+            per = self.support[what] = {None: saved} if saved else {}
+        top = max(per.values(), default=0.0)
+        per[example] = per.get(example, 0.0) + rate
+        mine = max(per[example] - top, 0.0)
+        return rate - mine, mine
+
+    def learn(self, sequences: list[list[int]], seens: list, rate: float) -> None:
         exposure, rate = rate, rate * COUNT_SCALE
+        self._gate_memo.clear()
         for tokens, seen in zip(sequences, seens, strict=True):
-            previous = START
+            answer = hash(tuple(tokens))  # an answer learned again is the same answer
+            origin = seen.origin if isinstance(seen, InView) else {}
+            node, previous = (), START
             for token in tokens:
-                row = self.bigrams.setdefault(previous, Counter())
-                row[token] += rate
-                self.row_totals[previous] = self.row_totals.get(previous, 0) + rate
-                self.unigrams[token] += rate
-                self.total += rate
-                previous = token
-            self.in_context[0] += sum(t in seen for t in tokens)
-            self.in_context[1] += len(tokens)
+                place = context_class(node)
+                general, mine = self._split(("pair", previous, token), answer, rate)
+                for table, totals, add in (
+                    (self.bigrams, self.row_totals, general),
+                    (self.memory, self.memory_totals, mine),
+                ):
+                    if add:
+                        table.setdefault(previous, Counter())[token] += add
+                        totals[previous] = totals.get(previous, 0.0) + add
+                kind = token if token in self.closed else OPEN
+                general, _ = self._split(("place", place, kind), answer, rate)
+                self.classes.setdefault(place, Counter())[kind] += general
+                self.class_totals[place] = self.class_totals.get(place, 0.0) + general
+                general, mine = self._split(("token", token), answer, rate)
+                if general and not self.unigrams[token]:
+                    self.types += general
+                self.unigrams[token] += general
+                self.own[token] += mine
+                self.total += general
+                self.closed_count += general * (token in self.closed)
+                sources = origin.get(token, ((NONE, 1.0),))
+                for key in ((0, previous), (1, place)):
+                    row = self.gates.setdefault(key, Counter())
+                    for source, part in sources:
+                        general, _ = self._split(("gate", key, source), answer, rate * part)
+                        row[source] += general
+                        self.gate_totals[key] = self.gate_totals.get(key, 0.0) + general
+                        if key[0] == 1:
+                            self.gate_all[source] += general
+                node, previous = self.prior.step(node, token), token
             self.exposure += exposure
 
     def copy(self, encoding) -> TokenModel:
@@ -204,23 +469,59 @@ class TokenModel:
             {p: Counter(r) for p, r in self.bigrams.items()},
             Counter(self.unigrams),
             self.exposure,
-            tuple(self.in_context),
+            {c: Counter(r) for c, r in self.classes.items()},
+            {k: Counter(r) for k, r in self.gates.items()},
+            self.types,
+            {p: Counter(r) for p, r in self.memory.items()},
+            Counter(self.own),
         )
 
     def state(self) -> tuple[dict, dict]:
-        triples = sorted((p, t, c) for p, row in self.bigrams.items() for t, c in row.items())
-        table = np.array(triples, dtype=float).reshape(-1, 3)
+        def table(rows: dict) -> np.ndarray:
+            triples = sorted((k, t, c) for k, row in rows.items() for t, c in row.items())
+            return np.array(triples, dtype=float).reshape(-1, 3)
+
+        names = sorted({s for row in self.gates.values() for s in row})
+        gates = sorted(
+            (level, key, names.index(s), c)
+            for (level, key), row in self.gates.items()
+            for s, c in row.items()
+        )
         singles = np.array(sorted(self.unigrams.items()), dtype=float).reshape(-1, 2)
-        meta = {"exposure": self.exposure, "in_context": list(self.in_context)}
-        return meta, {"bigrams": table, "unigrams": singles}
+        meta = {"exposure": self.exposure, "types": self.types, "sources": names}
+        return meta, {
+            "bigrams": table(self.bigrams),
+            "unigrams": singles,
+            "memory": table(self.memory),
+            "own": np.array(sorted(self.own.items()), dtype=float).reshape(-1, 2),
+            "classes": table(self.classes),
+            "gates": np.array(gates, dtype=float).reshape(-1, 4),
+        }
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict, encoding) -> TokenModel:
-        bigrams: dict[int, Counter] = {}
-        for p, t, c in np.asarray(arrays["bigrams"]).tolist():
-            bigrams.setdefault(int(p), Counter())[int(t)] = c
+        def rows(name: str) -> dict[int, Counter]:
+            out: dict[int, Counter] = {}
+            for k, t, c in np.asarray(arrays.get(name, np.zeros((0, 3)))).tolist():
+                out.setdefault(int(k), Counter())[int(t)] = c
+            return out
+
         unigrams = Counter({int(t): c for t, c in np.asarray(arrays["unigrams"]).tolist()})
-        return cls(encoding, bigrams, unigrams, meta["exposure"], tuple(meta["in_context"]))
+        names = meta.get("sources", [])
+        gates: dict[tuple[int, int], Counter] = {}
+        for level, key, s, c in np.asarray(arrays.get("gates", np.zeros((0, 4)))).tolist():
+            gates.setdefault((int(level), int(key)), Counter())[names[int(s)]] = c
+        return cls(
+            encoding,
+            rows("bigrams"),
+            unigrams,
+            meta["exposure"],
+            rows("classes"),
+            gates,
+            meta.get("types"),
+            rows("memory"),
+            Counter({int(t): c for t, c in np.asarray(arrays.get("own", [])).tolist()}),
+        )
 
 
 class ChatModel:

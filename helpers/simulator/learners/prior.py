@@ -196,6 +196,7 @@ class LanguagePrior:
         }
         self.uniform = FLOOR / self.vocabulary_size
         self._memo: dict[tuple, tuple] = {}
+        self._likeliest: dict[tuple, list] = {}
 
     def _inside(self, node: tuple) -> tuple[float, dict[int, float]]:
         """(chance the word ends at `node`, {token: chance it continues with token})."""
@@ -291,6 +292,21 @@ class LanguagePrior:
             starts = (1 - rhyme) * starts + rhyme * rhyming
         return chance + (1 - h) * (1 - marks) * starts
 
+    def closed_share(self, state) -> float:
+        """About how much of the next token's probability goes to closed-class tokens (line
+        breaks, punctuation, function words) rather than to content words or a word's next
+        piece (rhymes and the spread floor left out)."""
+        state = state or START_STATE
+        h, marks, function, *_ = self._context(state)
+        between = h + (1 - h) * (marks + (1 - marks) * function)
+        word = state[0]
+        if word == INSIDE_UNLISTED:
+            return 0.5 * between
+        if word:
+            end = self._inside(word)[0]
+            return (1 - UNLISTED) * end * between + UNLISTED * 0.5 * between
+        return between
+
     def probability(self, state, token: int) -> float:
         state = state or START_STATE
         word = state[0]
@@ -340,6 +356,14 @@ class LanguagePrior:
 
     def likeliest(self, state, top: int) -> list[tuple[int, float]]:
         state = state or START_STATE
+        found = self._likeliest.get((state, top))
+        if found is None:
+            found = self._ranked(state, top)
+            if len(self._likeliest) < CONTEXT_MEMO:  # the same answers are read epoch after epoch
+                self._likeliest[state, top] = found
+        return found
+
+    def _ranked(self, state: State, top: int) -> list[tuple[int, float]]:
         word, _, _, last, _ = state
         options: set[int] = set()
         if word and word != INSIDE_UNLISTED:
