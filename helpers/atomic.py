@@ -16,9 +16,14 @@ REPLACE_RETRIES_S = (0.05, 0.1, 0.2, 0.4, 0.8)
 
 
 def write_text_atomically(path: str | Path, text: str) -> Path:
-    """Write `text` to `path` whole or not at all: UTF-8, newlines as given (never made "\\r\\n").
+    """Write `text` to `path` whole or not at all, as UTF-8 with its newlines as given."""
+    return write_bytes_atomically(path, text.encode("utf-8"))
 
-    The text goes to a temporary file beside `path`, which then replaces it. A new file gets the
+
+def write_bytes_atomically(path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` whole or not at all.
+
+    The bytes go to a temporary file beside `path`, which then replaces it. A new file gets the
     usual mode (the umask's), a file written again keeps its own. On Windows, a target held open by
     another program is retried for a moment, then overwritten in place from the complete temporary
     file, which stays beside it until that has succeeded.
@@ -28,8 +33,8 @@ def write_text_atomically(path: str | Path, text: str) -> Path:
     # Not mkstemp: its files are private (0600), and the course's files are the learner's to share.
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        with open(tmp, "x", encoding="utf-8", newline="\n") as out:
-            out.write(text)
+        with open(tmp, "xb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())  # on disk before the rename makes it the file
         if path.exists():

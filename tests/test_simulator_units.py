@@ -298,3 +298,27 @@ def test_numbers_in_words_are_found_as_by_the_plain_list_of_numbers(parts, gaps)
     plain = re.compile(rf"(?<![A-Za-z-])(?:{body})(?![A-Za-z-])", re.IGNORECASE)
     expected = [m.span() for m in plain.finditer(text)]
     assert [m.span() for m in knowledge.number_words_pattern().finditer(text)] == expected
+
+
+def test_the_language_prior_is_read_back_from_the_working_folder_as_it_was_built(
+    tmp_path, monkeypatch
+):
+    import marshal
+
+    from helpers.simulator.learners import prior as language
+    from helpers.tokens import encoding_for
+
+    monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path))
+    encoding = encoding_for("gpt-4o-mini")
+    text = encoding.encode("There once was a metal called tin,\nWhose number is fifty.")
+    chances = []
+    try:
+        for damage in (None, b"not a prior", None, marshal.dumps([1, 2])):
+            if damage is not None:  # a broken cache is built again, never trusted
+                next((tmp_path / "cache").glob("prior-*")).write_bytes(damage)
+            language._prior_for.cache_clear()  # as a new process would
+            chances.append(language.prior(encoding).walk(text)[0].tolist())
+    finally:
+        language._prior_for.cache_clear()
+    assert chances[0] == chances[1] == chances[2] == chances[3]
+    assert len(list((tmp_path / "cache").glob("prior-*"))) == 1

@@ -24,16 +24,23 @@ It is a word model of English written out in the base model's tokens.
     depending on whether the word before was one (`FUNCTION_AFTER`); within its class a word is
     as likely as its frequency. After a line break the line-start form, after . ! ? the
     capitalised one.
-A little of every token (`FLOOR`) keeps any text possible. The model is built once per process
-and tokenizer, the first time it is needed (one to two seconds).
+A little of every token (`FLOOR`) keeps any text possible. The model is built once per
+tokenizer, the first time it is needed (0.7 s), and kept in the working folder's cache: a
+later process (each notebook's kernel) reads it back in a few hundredths of a second.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import marshal
 import math
 import re
+import sys
 import threading
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
@@ -399,9 +406,63 @@ def _first_tokens(encoding, rates: dict[str, float]) -> dict[int, float]:
     return out
 
 
+# What a prior is made of that a new process can read back: plain containers of numbers and
+# strings, so the cache is written with `marshal` (fast, and unable to run code when read).
+_MEMOS = ("_memo", "_contexts", "_likeliest")
+_BOUND = ("_bytes", "_decode")
+
+
+def _cache_path(encoding) -> Path:
+    """Where the prior for `encoding` is kept: keyed by everything it is built from (this code
+    and the knowledge it lists, wordfreq's table, the tokenizer) and by the Python that reads
+    it (marshal's format is Python's own)."""
+    from helpers.paths import work_dir
+    from helpers.simulator.learners import knowledge
+
+    key = hashlib.sha256()
+    for module in (sys.modules[__name__], knowledge):
+        key.update(Path(module.__file__).read_bytes())
+    for part in (metadata.version("wordfreq"), metadata.version("tiktoken"), encoding.name):
+        key.update(part.encode())
+    key.update(sys.version.encode())
+    return work_dir() / "cache" / f"prior-{encoding.name}-{key.hexdigest()[:16]}.marshal"
+
+
+def _attach(model: LanguagePrior, encoding) -> LanguagePrior:
+    model._bytes = encoding.decode_single_token_bytes
+    model._decode = encoding.decode
+    model._rhyming = None
+    for name in _MEMOS:
+        setattr(model, name, {})
+    return model
+
+
+def _read_cached(path: Path, encoding) -> LanguagePrior | None:
+    try:
+        fields = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None  # missing, or unreadable: built again and written anew
+    if not isinstance(fields, dict) or "children" not in fields:
+        return None
+    model = LanguagePrior.__new__(LanguagePrior)
+    model.__dict__.update(fields)
+    return _attach(model, encoding)
+
+
 @functools.cache
 def _prior_for(name: str, encoding) -> LanguagePrior:
-    return LanguagePrior(encoding)
+    from helpers.atomic import write_bytes_atomically
+
+    path = _cache_path(encoding)
+    found = _read_cached(path, encoding)
+    if found is not None:
+        return found
+    model = LanguagePrior(encoding)
+    skip = {*_MEMOS, *_BOUND, "_rhyming"}
+    fields = {k: v for k, v in vars(model).items() if k not in skip}
+    with contextlib.suppress(OSError):  # a read-only working folder: built again next time
+        write_bytes_atomically(path, marshal.dumps(fields))
+    return model
 
 
 def prior(encoding) -> LanguagePrior:
