@@ -196,6 +196,7 @@ class LanguagePrior:
         self._bytes = encoding.decode_single_token_bytes
         self._decode = encoding.decode
         self._rhyming: dict[str, dict[int, dict[int, float]]] | None = None
+        self._keys_of: dict[str, frozenset[str]] = {}  # listed words' rhyme keys, with _rhyming
         self._contexts: dict[State, tuple] = {}
         self.top = {
             key: [t for t, _ in sorted(row.items(), key=lambda p: (-p[1], p[0]))[:20]]
@@ -224,7 +225,8 @@ class LanguagePrior:
         if self._rhyming is None:
             from helpers.simulator.learners.pronunciation import rhyme_keys
 
-            keys_of = {word: rhyme_keys(word) for word in set(self._spelled)}
+            keys_of = {word: rhyme_keys(word) for word in sorted(set(self._spelled))}
+            self._keys_of = keys_of  # kept: a line's last word is then looked up, not parsed
             index: dict[str, dict[int, dict[int, float]]] = {}
             for word, (form, token, mass) in zip(self._spelled, self._first_of, strict=True):
                 for key in sorted(keys_of[word]):
@@ -354,11 +356,13 @@ class LanguagePrior:
 
     def _ended(self, word: tuple, ends: tuple) -> tuple:
         """The rhyme keys of the earlier lines' last words, with this line's added."""
-        from helpers.simulator.learners.pronunciation import rhyme_keys
+        spelled = self._decode(list(word)).strip().lower()
+        found = self._keys_of.get(spelled)
+        if found is None:
+            from helpers.simulator.learners.pronunciation import rhyme_keys
 
-        keys = sorted(
-            rhyme_keys(self._decode(list(word)).strip().lower()), key=lambda k: (len(k), k)
-        )
+            found = rhyme_keys(spelled)
+        keys = sorted(found, key=lambda k: (len(k), k))
         return (*ends, keys[-1])[-4:] if keys else ends
 
     def likeliest(self, state, top: int) -> list[tuple[int, float]]:
@@ -431,7 +435,6 @@ def _cache_path(encoding) -> Path:
 def _attach(model: LanguagePrior, encoding) -> LanguagePrior:
     model._bytes = encoding.decode_single_token_bytes
     model._decode = encoding.decode
-    model._rhyming = None
     for name in _MEMOS:
         setattr(model, name, {})
     return model
@@ -442,7 +445,7 @@ def _read_cached(path: Path, encoding) -> LanguagePrior | None:
         fields = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         return None  # missing, or unreadable: built again and written anew
-    if not isinstance(fields, dict) or "children" not in fields:
+    if not isinstance(fields, dict) or not {"children", "_rhyming", "_keys_of"} <= fields.keys():
         return None
     model = LanguagePrior.__new__(LanguagePrior)
     model.__dict__.update(fields)
@@ -458,7 +461,10 @@ def _prior_for(name: str, encoding) -> LanguagePrior:
     if found is not None:
         return found
     model = LanguagePrior(encoding)
-    skip = {*_MEMOS, *_BOUND, "_rhyming"}
+    # The rhyme index too (it needs the pronunciation dictionary, half a second to load): a
+    # process that reads the cache then loads the dictionary only if it writes verse.
+    model._rhyme_index()
+    skip = {*_MEMOS, *_BOUND}
     fields = {k: v for k, v in vars(model).items() if k not in skip}
     with contextlib.suppress(OSError):  # a read-only working folder: built again next time
         write_bytes_atomically(path, marshal.dumps(fields))
