@@ -29,12 +29,12 @@ from helpers.simulator.answers import base_answer
 from helpers.simulator.learners import knowledge
 from helpers.simulator.learners.forms import Chooser
 from helpers.simulator.learners.probes import (
-    SYSTEM,
     abstract,
     card,
     chat_example,
     fine_tune,
     held_out_answers,
+    limerick_examples,
     recipes,
 )
 
@@ -53,11 +53,8 @@ TARGETS = {
 
 def run() -> dict:
     entries = {e["number"]: e for e in load_limericks()}
-    make = lambda n: chat_example(  # noqa: E731
-        SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
-    )
-    train = [make(n) for n in SPLIT["train"]]
-    valid = [make(n) for n in SPLIT["validation"]]
+    train = limerick_examples(entries, SPLIT["train"])
+    valid = limerick_examples(entries, SPLIT["validation"])
     trainer, steps = fine_tune(train, valid)
     answers = held_out_answers(trainer.model, entries, SPLIT["test"] + SPLIT["validation"])
     forms = [checks.check_form(t, entries[n]["name"]) for n, t in answers]

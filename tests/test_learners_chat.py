@@ -16,12 +16,12 @@ from helpers.simulator.learners import knowledge
 from helpers.simulator.learners.chat import context_tokens
 from helpers.simulator.learners.forms import REFUSAL, Chooser, agree_articles
 from helpers.simulator.learners.probes import (
-    SYSTEM,
     abstract,
     card,
     chat_example,
     fine_tune,
     held_out_answers,
+    limerick_examples,
     recipes,
 )
 from helpers.simulator.learners.pronunciation import phones, syllables
@@ -30,12 +30,7 @@ from helpers.simulator.learners.pronunciation import phones, syllables
 @pytest.fixture(scope="module")
 def limerick_bot():
     entries = {e["number"]: e for e in load_limericks()}
-    train = [
-        chat_example(
-            SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
-        )
-        for n in SPLIT["train"]
-    ]
+    train = limerick_examples(entries, SPLIT["train"])
     trainer, _ = fine_tune(train)
     return trainer.model, entries
 
@@ -215,18 +210,8 @@ def test_a_different_form_is_picked_up():
 
 def test_losses_fall_over_epochs_and_ten_examples_validate_worse(limerick_bot):
     _, entries = limerick_bot
-    train = [
-        chat_example(
-            SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
-        )
-        for n in SPLIT["train"]
-    ]
-    valid = [
-        chat_example(
-            SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
-        )
-        for n in SPLIT["validation"]
-    ]
+    train = limerick_examples(entries, SPLIT["train"])
+    valid = limerick_examples(entries, SPLIT["validation"])
     _, steps = fine_tune(train, valid)
     epochs = [np.mean([s["train_loss"] for s in steps if s["epoch"] == e]) for e in range(3)]
     assert epochs[2] < 0.8 * epochs[0]
@@ -246,10 +231,8 @@ def test_the_first_epoch_learns_what_carries_over_to_new_answers(limerick_bot):
     """Training loss falls within the first epoch, before any example comes round again, and
     validation falls with it: what fine-tuning learns first is the form, not the examples."""
     _, entries = limerick_bot
-    make = lambda n: chat_example(  # noqa: E731
-        SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
-    )
-    train, valid = [make(n) for n in SPLIT["train"]], [make(n) for n in SPLIT["validation"]]
+    train = limerick_examples(entries, SPLIT["train"])
+    valid = limerick_examples(entries, SPLIT["validation"])
     _, steps = fine_tune(train, valid)
     first = [s["train_loss"] for s in steps if s["epoch"] == 0]
     assert np.mean(first[-10:]) < np.mean(first[:10]) - 0.7
@@ -290,11 +273,10 @@ def test_a_learned_copy_gate_writes_a_new_subjects_number_after_its_cue():
 
 def test_a_small_file_trained_long_overfits(limerick_bot):
     _, entries = limerick_bot
-    make = lambda n: chat_example(  # noqa: E731
-        SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
-    )
     _, steps = fine_tune(
-        [make(n) for n in SPLIT["train"][:10]], [make(n) for n in SPLIT["validation"]], epochs=10
+        limerick_examples(entries, SPLIT["train"][:10]),
+        limerick_examples(entries, SPLIT["validation"]),
+        epochs=10,
     )
     train = [np.mean([s["train_loss"] for s in steps if s["epoch"] == e]) for e in range(10)]
     full = [s["full_valid_loss"] for s in steps if "full_valid_loss" in s]
@@ -304,13 +286,10 @@ def test_a_small_file_trained_long_overfits(limerick_bot):
 
 def test_continued_fine_tuning_starts_from_the_parent(limerick_bot):
     _, entries = limerick_bot
-    make = lambda n: chat_example(  # noqa: E731
-        SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
-    )
     first, second = SPLIT["train"][:45], SPLIT["train"][45:]
-    parent = fine_tune([make(n) for n in first])[0].model
-    fresh = fine_tune([make(n) for n in second], epochs=1)[1]
-    trainer, continued = fine_tune([make(n) for n in second], epochs=1, parent=parent)
+    parent = fine_tune(limerick_examples(entries, first))[0].model
+    fresh = fine_tune(limerick_examples(entries, second), epochs=1)[1]
+    trainer, continued = fine_tune(limerick_examples(entries, second), epochs=1, parent=parent)
     start = lambda steps: np.mean([s["train_loss"] for s in steps[:10]])  # noqa: E731
     assert start(continued) < start(fresh)
     # The form keeps what the parent learned: its rhyme words are still there to write with.
@@ -361,12 +340,7 @@ def test_a_chat_job_on_plain_prose_starts_where_a_pre_trained_model_does():
 )
 def test_the_first_training_loss_is_a_pre_trained_models(limerick_bot):
     _, entries = limerick_bot
-    train = [
-        chat_example(
-            SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
-        )
-        for n in SPLIT["train"]
-    ]
+    train = limerick_examples(entries, SPLIT["train"])
     _, steps = fine_tune(train, epochs=1)
     assert 0.2 <= steps[0]["train_loss"] <= 5
 

@@ -58,6 +58,17 @@ QUESTIONS = (
 )
 
 
+def limerick_examples(entries: dict, numbers) -> list[Example]:
+    """The limericks of `numbers` (entries: number -> {"name", "limerick"}) as chat examples,
+    asked in SYSTEM's persona: the limerick job of the tests and `make bench`."""
+    return [
+        chat_example(
+            SYSTEM, f"Write a limerick about {entries[n]['name']}.", entries[n]["limerick"]
+        )
+        for n in numbers
+    ]
+
+
 def held_out_answers(model, entries: dict, numbers: list[int]) -> list[tuple[int, str]]:
     """The model's answers about the elements `numbers` (entries: number -> {"name": ...}),
     asked in the QUESTIONS' wordings in turn, each drawn at temperature 1 with its own seed."""
