@@ -173,10 +173,9 @@ class Extractor:
         self.decline = Decline.from_state(decline) if decline else None
 
     @classmethod
-    def fit(cls, pairs: list[tuple[str, str]], declined=None) -> Extractor:
-        """Learns which words of a question its answer copies; with `declined`, (a fixed reply,
-        the questions the training answered with it; `pairs` holding the others), also when to
-        give that reply instead."""
+    def fit(cls, pairs: list[tuple[str, str]], decline: Decline | None = None) -> Extractor:
+        """Learns which words of a question its answer copies; `decline`, when the training
+        also gave a fixed reply to other questions, says when to give it instead."""
         counts = {"in": Counter(), "out": Counter()}
         totals = Counter()
         prefixes, separators, suffixes = Counter(), Counter(), Counter()
@@ -202,7 +201,7 @@ class Extractor:
             common(prefixes, ""),
             common(separators, ", "),
             common(suffixes, ""),
-            Decline.fit(*declined, [q for q, _ in pairs]).state() if declined else None,
+            decline.state() if decline else None,
         )
 
     def anchored(self) -> bool:
@@ -720,9 +719,8 @@ class Form:
         copies_only = float(np.min(copied)) >= 1.0
         if float(np.mean(copied)) >= EXTRACTION_SHARE and (not required or copies_only):
             meta["kind"] = "extraction"
-            meta["extractor"] = Extractor.fit(
-                answered, (reply, declined) if reply else None
-            ).state()
+            decline = Decline.fit(reply, declined, [q for q, _ in answered]) if reply else None
+            meta["extractor"] = Extractor.fit(answered, decline).state()
         elif top and top[0][1] >= max(2, TEMPLATE_SHARE * len(pairs)):
             meta["kind"] = "template"
             meta["templates"] = {t: n for t, n in templates.items() if n >= 2}
