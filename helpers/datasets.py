@@ -22,11 +22,10 @@ import pandas as pd
 
 from helpers.atomic import write_text_atomically
 from helpers.errors import CourseError
-from helpers.paths import use_shared_data, work_dir
+from helpers.paths import cache_dir, use_shared_data
 
 CATEGORIES = ["rec.sport.baseball", "rec.sport.hockey"]
 ARCHIVE = "20news-bydate_py3.pkz"  # scikit-learn's cache of the posts, in its data home
-CACHE_FOLDER = "cache"  # inside the working folder
 
 
 class DataUnavailable(CourseError):
@@ -100,7 +99,7 @@ def cache_path(categories: list[str], subset: str) -> Path | None:
         ]
     )
     name = f"newsgroups-{subset}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
-    return work_dir() / CACHE_FOLDER / name
+    return cache_dir() / name
 
 
 def _code() -> str:

@@ -37,3 +37,9 @@ def work_dir() -> Path:
     path = Path(os.environ.get("TUTORIAL_WORK_DIR") or REPO_ROOT / "work")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def cache_dir() -> Path:
+    """Where what the course derives once and reads many times is kept (posts, the simulator's
+    language prior): `cache/` in the working folder, rebuilt whenever it is deleted."""
+    return work_dir() / "cache"

@@ -91,7 +91,7 @@ def test_the_kept_posts_are_read_and_renewed_when_the_archive_changes(tmp_path, 
     monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path / "work"))
     derived = datasets.sports_table("test")
     kept = datasets.cache_path(datasets.CATEGORIES, "test")
-    assert kept.exists() and kept.parent == tmp_path / "work" / datasets.CACHE_FOLDER
+    assert kept.exists() and kept.parent == tmp_path / "work" / "cache"
     pd.testing.assert_frame_equal(datasets.sports_table("test"), derived)
     # The cache is what is read: a changed cache shows (and a changed archive renews it).
     kept.write_text(kept.read_text().replace("hockey", "HOCKEY"))

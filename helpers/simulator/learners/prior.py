@@ -25,8 +25,9 @@ It is a word model of English written out in the base model's tokens.
     as likely as its frequency. After a line break the line-start form, after . ! ? the
     capitalised one.
 A little of every token (`FLOOR`) keeps any text possible. The model is built once per
-tokenizer, the first time it is needed (0.7 s), and kept in the working folder's cache: a
-later process (each notebook's kernel) reads it back in a few hundredths of a second.
+tokenizer, the first time it is needed (under a second, its rhyme index included), and kept in
+the working folder's cache (`paths.cache_dir`): a later process (each notebook's kernel) reads it
+back in a few hundredths of a second.
 """
 
 from __future__ import annotations
@@ -420,7 +421,7 @@ def _cache_path(encoding) -> Path:
     """Where the prior for `encoding` is kept: keyed by everything it is built from (this code
     and the knowledge it lists, wordfreq's table, the tokenizer) and by the Python that reads
     it (marshal's format is Python's own)."""
-    from helpers.paths import work_dir
+    from helpers.paths import cache_dir
     from helpers.simulator.learners import knowledge
 
     key = hashlib.sha256()
@@ -429,7 +430,7 @@ def _cache_path(encoding) -> Path:
     for part in (metadata.version("wordfreq"), metadata.version("tiktoken"), encoding.name):
         key.update(part.encode())
     key.update(sys.version.encode())
-    return work_dir() / "cache" / f"prior-{encoding.name}-{key.hexdigest()[:16]}.marshal"
+    return cache_dir() / f"prior-{encoding.name}-{key.hexdigest()[:16]}.marshal"
 
 
 def _attach(model: LanguagePrior, encoding) -> LanguagePrior:
