@@ -204,14 +204,12 @@ def entity_scores(expected: list[list[str]], found: list[list[str]]) -> dict[str
 def context_of(e: dict) -> str:
     """A short paragraph of facts about one element: the context a question is answered from."""
     group = f"group {e['group']}" if e["group"] else "no group (it is in the f-block)"
-    found = (
-        "known since ancient times"
-        if e["discovered"] == "ancient"
-        else f"discovered in {e['discovered']}"
-    )
+    found = {"ancient": ", and was known since ancient times", "": ""}.get(
+        e["discovered"], f", and was discovered in {e['discovered']}"
+    )  # no year where the references disagree: the paragraph then says nothing of it
     return (
         f"{e['name']} has the symbol {e['symbol']} and atomic number {e['number']}. "
-        f"It is in period {e['period']} and {group}, and was {found}."
+        f"It is in period {e['period']} and {group}{found}."
     )
 
 
@@ -222,7 +220,7 @@ def _questions(e: dict) -> list[tuple[str, str]]:
         (f"What is the atomic number of {name}?", str(e["number"])),
         (f"In which period is {name}?", e["period"]),
     ]
-    if e["discovered"] != "ancient":
+    if e["discovered"] not in ("ancient", ""):  # a year to answer with
         pairs.append((f"When was {name} discovered?", e["discovered"]))
     return pairs
 

@@ -83,3 +83,14 @@ def test_a_job_without_wandb_integration_writes_no_run(tmp_path, monkeypatch):
     job = {"id": "ftjob-x", "model": "babbage-002", "integrations": []}
     assert write_offline_runs(job, [{"step": 1, "train_loss": 1.0}]) == 0
     assert not (tmp_path / "wandb").exists()
+
+
+def test_every_question_has_an_answer_its_paragraph_states():
+    # An element whose discovery year the references dispute gets no year in its paragraph,
+    # and no question about it: never "discovered in ." answered with nothing.
+    for test in (False, True):
+        for example in recipes.qa_examples(test=test, adversarial=True):
+            context = example["prompt"].split("\n\nQuestion: ")[0]
+            answer = example["completion"].strip()
+            assert answer and " in ." not in context
+            assert answer == recipes.NO_CONTEXT or answer in context
