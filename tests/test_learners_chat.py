@@ -402,6 +402,29 @@ def test_a_subject_the_base_model_does_not_know_gets_the_form_without_facts(lime
     assert written == "Symbol: unknown | Number: unknown | Period: unknown"
 
 
+def test_held_out_verses_state_a_fact_as_often_as_the_answers_do(limerick_bot):
+    """The training limericks name their element and its number once each, in the first line;
+    a new verse does too, instead of opening every line with them. And no two of its lines end
+    on the same word."""
+    model, entries = limerick_bot
+
+    def mentions(text: str, element) -> tuple[int, int]:
+        number = rf"\b{re.escape(knowledge.number_words(element.number))}\b"
+        return (
+            len(re.findall(rf"\b{element.name}\b", text, flags=re.I)),
+            len(re.findall(number, text, flags=re.I)),
+        )
+
+    trained = [mentions(entries[n]["limerick"], knowledge.elements()[n]) for n in SPLIT["train"]]
+    most = np.percentile(trained, 75, axis=0)
+    assert tuple(most) == (1, 1)
+    for n, text in held_out_answers(model, entries, SPLIT["test"] + SPLIT["validation"]):
+        names, numbers = mentions(text, knowledge.elements()[n])
+        assert (names, numbers) == (1, 1), text
+        ends = [checks.last_word(line) for line in text.split("\n")]
+        assert len(set(ends)) == len(ends), text
+
+
 def test_held_out_verse_lines_keep_the_learned_length_and_read_as_lines(limerick_bot):
     """Each line within two syllables of what the form learned for its position; no one-word
     line, no word written twice in a row, "a"/"an" as the next word sounds."""

@@ -44,6 +44,11 @@ REQUIRED_SHARE = 0.8  # a slot found in this share of answers is part of the for
 RHYME_SHARE = 0.5  # two line positions rhyme when their endings rhyme this often
 VERSE_TRIES = 8  # verses drawn until one holds every slot the form requires
 ATTEMPTS = 200  # walks tried for each line of a verse
+REACHABLE = 1  # words a rhyme word must follow in the answers to be chosen
+# How much a line's own word model (what comes before a word in that line of the answers)
+# trusts the model of all lines, in counts: the first line of a limerick names its subject,
+# the others rarely do, and a walk in a later line should not wander back into the first's.
+LINE_TRUST = 2.0
 # Which words a verse may write about any subject. A word the training answers used for fewer
 # than this share of their subjects is about those subjects (a place, a person, a use); a word
 # used only for subjects that share a property (all lanthanides, all radioactive) ascribes that
@@ -366,6 +371,25 @@ def _rhyme_word(line_tokens: list[str]) -> str | None:
     return None
 
 
+class _Written:
+    """What the lines of a verse written so far used: the facts (slots) they stated, and the
+    words they ended with."""
+
+    def __init__(self):
+        self.slots: Counter = Counter()
+        self.ends: set[str] = set()
+
+    def affords(self, slots: list[str], uses: dict[str, int]) -> bool:
+        """Whether `slots` may be written too: no fact more often than the answers state it."""
+        return all(s not in uses or self.slots[s] + n <= uses[s] for s, n in Counter(slots).items())
+
+    def add(self, line: list[str]) -> None:
+        self.slots.update(m[1] for t in line if (m := SLOT.fullmatch(t.strip())))
+        word = _rhyme_word(line)
+        if word:
+            self.ends.add(word)
+
+
 class Verse:
     """Lines, rhyme scheme, metre, openings and a right-to-left word model of the lines."""
 
@@ -378,6 +402,9 @@ class Verse:
         self.closings: list[dict[str, float]] = meta["closings"]
         self.ends: dict[str, float] = meta["ends"]
         self.rules: dict[str, dict] = meta.get("rules", {})
+        # Learned by later versions (a model saved before them writes without them).
+        self.lines: list[dict[str, dict[str, float]]] = meta.get("backward_lines", [])
+        self.slot_uses: dict[str, int] = meta.get("slot_uses", {})
 
     @classmethod
     def fit(cls, marked: list[str], examples_facts: list[dict]) -> Verse:
@@ -385,6 +412,7 @@ class Verse:
         n_lines = Counter(len(lines) for lines in split).most_common(1)[0][0]
         shaped = [lines for lines in split if len(lines) == n_lines]
         backward: dict[str, Counter] = {}
+        by_line: list[dict[str, Counter]] = [{} for _ in range(n_lines)]
         ends = Counter()
         openings = [Counter() for _ in range(n_lines)]
         closings = [Counter() for _ in range(n_lines)]
@@ -395,6 +423,8 @@ class Verse:
                 chain = [START, *toks, END]
                 for a, b in zip(chain, chain[1:], strict=False):
                     backward.setdefault(b.strip() if b == END else b, Counter())[a] += 1
+                    if len(lines) == n_lines:
+                        by_line[i].setdefault(b, Counter())[a] += 1
                 word = _rhyme_word(toks)
                 if word:
                     ends[word] += 1
@@ -417,8 +447,16 @@ class Verse:
                         tail.insert(0, t)
                     closings[i]["".join(tail)] += 1
         scheme = _scheme(shaped, n_lines)
+        # How often an answer writes each fact: the most that a quarter of the answers that
+        # write it reach (a limerick names its element once, not in every line).
+        uses: dict[str, list[int]] = {}
+        for text in marked:
+            for slot, n in Counter(SLOT.findall(text)).items():
+                uses.setdefault(slot, []).append(n)
         meta = {
             "backward": {k: dict(v) for k, v in backward.items()},
+            "backward_lines": [{k: dict(v) for k, v in rows.items()} for rows in by_line],
+            "slot_uses": {s: int(np.percentile(n, 75)) for s, n in sorted(uses.items())},
             "scheme": scheme,
             "syllables": [int(np.median(s)) if s else 8 for s in syllables],
             "openings": [dict(c) for c in openings],
@@ -431,14 +469,14 @@ class Verse:
 
     def write(
         self, facts: dict[str, str], chooser: Chooser, banned: frozenset = frozenset()
-    ) -> list[tuple[str, float]]:
-        """The lines of a new answer, each with the probability of its choices."""
+    ) -> list[str]:
+        """The lines of a new answer."""
         rhymes = self._rhyme_words(facts, chooser, banned)
-        out = []
-        for i, letter in enumerate(self.scheme):
-            line = self._line(i, rhymes.get(letter, []), facts, chooser, banned)
-            out.append(line)
-        return out
+        written = _Written()
+        return [
+            self._line(i, rhymes.get(letter, []), facts, chooser, banned, written)
+            for i, letter in enumerate(self.scheme)
+        ]
 
     def _rhyme_words(self, facts: dict, chooser: Chooser, banned) -> dict[str, list[str]]:
         """For each rhyming letter of the scheme, distinct words that rhyme with each other."""
@@ -447,7 +485,11 @@ class Verse:
         for word in sorted(self.ends):
             if word in banned:
                 continue
-            if word in self.backward or f" {word}" in self.backward:
+            # A word a line can be walked back from: one the answers wrote after at least two
+            # words this subject may use (a rhyme word reached only through another subject's
+            # words leaves its line unwritten).
+            before = self.backward.get(f" {word}", self.backward.get(word, {}))
+            if sum(k.strip().lower() not in banned for k in before) >= REACHABLE:
                 for key in pronunciation.rhyme_keys(word):
                     groups.setdefault(key, []).append(word)
         chosen, used, keys = {}, set(), set()
@@ -474,7 +516,9 @@ class Verse:
             chosen[letter] = picked
         return chosen
 
-    def _line(self, i: int, rhyme_words: list[str], facts: dict, chooser: Chooser, banned) -> str:
+    def _line(
+        self, i: int, rhyme_words: list[str], facts: dict, chooser: Chooser, banned, written
+    ) -> str:
         target = self.syllables[i]
         usable = {
             k: v
@@ -482,51 +526,78 @@ class Verse:
             if all(s in facts for s in SLOT.findall(k))
             and not any(f in k for f in FORBIDDEN)
             and not any(w.lower() in banned for w in _words_of(SLOT.sub(" ", k)))
+            and written.affords(SLOT.findall(k), self.slot_uses)
         }
         opening, _ = chooser.pick(list(usable), list(usable.values())) if usable else ("", 1)
         head = opening.split("\x00") if opening else []
         closing_options = {
-            k: v for k, v in self.closings[i].items() if not set(_words_of(k)) & banned
+            k: v
+            for k, v in self.closings[i].items()
+            if not set(_words_of(k)) & banned and not set(k) & QUOTES
         } or {"": 1}
         closing, _ = chooser.pick(list(closing_options), list(closing_options.values()))
-        end_word = rhyme_words.pop(0) if rhyme_words else None
-        best, best_miss = None, math.inf
-        walker = chooser
-        # The rhyme word first; when no line leads to it, another word that rhymes with it.
+        wanted = rhyme_words.pop(0) if rhyme_words else None
+        # The rhyme word first; when no line leads to it, another word that rhymes with it
+        # (never one an earlier line ended with: a word does not rhyme with itself); when none
+        # does, any word a line may end with.
         others = sorted(
             w
             for w in self.ends
-            if end_word and w != end_word and w not in banned and pronunciation.rhymes(w, end_word)
+            if wanted
+            and w != wanted
+            and w not in banned
+            and w not in written.ends
+            and pronunciation.rhymes(w, wanted)
         )
+        schedule = [w for w in (wanted, *others) if w and w not in written.ends] + [None]
+        end_word = schedule.pop(0)
+        best, best_miss = None, math.inf
+        walker = chooser
         for attempt in range(2 * ATTEMPTS):
             # Within a syllable of the learned count first; then within two.
             slack = 1 if attempt < ATTEMPTS else 2
             if attempt == ATTEMPTS and best is not None:
                 break
-            if attempt and attempt % (ATTEMPTS // 4) == 0 and best is None and others:
-                end_word = others.pop(0)
-            body = self._backwards(head, end_word, facts, walker, target, banned, slack)
+            if attempt and attempt % (ATTEMPTS // 4) == 0 and best is None and schedule:
+                end_word = schedule.pop(0)
+            body = self._backwards(i, head, end_word, facts, walker, target, banned, written)
             # Greedy walks the same way every time: later attempts explore.
             walker = Chooser(chooser.rng, max(chooser.temperature, 0.8), chooser.top_p)
             if body is None:
                 continue
             miss = abs(sum(_syllables(t, facts) for t in head + body) - target)
-            if miss < best_miss:
+            if miss <= slack and miss < best_miss:
                 best, best_miss = head + body, miss
             if miss == 0:
                 break
         if best is None:
             best = head + ([f" {end_word}"] if end_word else [])
+        written.add(best)
         filled = agree_articles((fill("".join(best) + closing, facts) or "").strip())
         return filled[:1].upper() + filled[1:]
 
-    def _backwards(self, head, end_word, facts, chooser, target, banned, slack=1):
+    def _before(self, i: int, token: str) -> dict[str, float]:
+        """What comes before `token` in line `i`: the line's own counts, backed off to all
+        lines'."""
+        every = self.backward.get(token, {})
+        own = self.lines[i].get(token, {}) if i < len(self.lines) else {}
+        if not own:
+            return every
+        total = sum(every.values()) or 1.0
+        out = {k: LINE_TRUST * n / total for k, n in every.items()}
+        for k, n in own.items():
+            out[k] = out.get(k, 0.0) + n
+        return out
+
+    def _backwards(self, i, head, end_word, facts, chooser, target, banned, written, slack=1):
         """Words from the rhyme word back to the opening (or the line's start), or None when
         the walk runs dry or overshoots the syllables."""
         joint = head[-1] if head else START
         if end_word is None:
             options = {
-                w: n for w, n in self.ends.items() if f" {w}" in self.backward and w not in banned
+                w: n
+                for w, n in self.ends.items()
+                if f" {w}" in self.backward and w not in banned and w not in written.ends
             }
             if not options:
                 return None
@@ -535,11 +606,14 @@ class Verse:
         body = [last]
         count = sum(_syllables(t, facts) for t in head) + _syllables(last, facts)
         while count <= target + slack:
-            options = self.backward.get(body[0], {})
+            options = self._before(i, body[0])
             if count >= target - slack and joint in options:
                 return body
             line = [t.strip().lower() for t in head + body]
             pairs = set(zip(line, line[1:], strict=False))
+            in_line = [m[1] for t in head + body if (m := SLOT.fullmatch(t.strip()))]
+            # the next word, past any punctuation ("it, it" repeats a word as much as "it it")
+            following = next((w for w in line[len(head) :] if _WORDISH.fullmatch(w)), None)
             allowed = {
                 k: v
                 for k, v in options.items()
@@ -547,8 +621,10 @@ class Verse:
                 and k.strip().lower() not in banned
                 and f"{k.strip().lower()} {body[0].strip().lower()}" not in banned
                 # no word twice in a row, no pair of words twice ("was found, was found")
-                and k.strip().lower() != body[0].strip().lower()
+                and k.strip().lower() not in (body[0].strip().lower(), following)
                 and (k.strip().lower(), body[0].strip().lower()) not in pairs
+                # no fact more often than the answers state it
+                and written.affords([*in_line, *SLOT.findall(k)], self.slot_uses)
             }
             if not allowed:
                 return None
@@ -742,13 +818,18 @@ class Form:
         else:
             old, new = parent.meta["verse"], meta["verse"]
             new["ends"] = _added(old["ends"], new["ends"])
-            new["backward"] = {
-                k: _added(old["backward"].get(k, {}), new["backward"].get(k, {}))
-                for k in set(old["backward"]) | set(new["backward"])
+            new["backward"] = _added_rows(old["backward"], new["backward"])
+            new["slot_uses"] = {
+                s: max(old.get("slot_uses", {}).get(s, 0), new.get("slot_uses", {}).get(s, 0))
+                for s in {*old.get("slot_uses", {}), *new.get("slot_uses", {})}
             }
             if len(old["openings"]) == len(new["openings"]):
                 for part in ("openings", "closings"):
                     new[part] = [_added(a, b) for a, b in zip(old[part], new[part], strict=True)]
+                pairs = zip(
+                    old.get("backward_lines", []), new.get("backward_lines", []), strict=False
+                )
+                new["backward_lines"] = [_added_rows(a, b) for a, b in pairs]
         return Form(meta)
 
     def write(self, question: str, chooser: Chooser) -> tuple[str, float]:
@@ -852,6 +933,11 @@ def _fixed_reply(pairs: list[tuple[str, str]]) -> tuple[str | None, list[str]]:
 
 def _added(a: dict, b: dict) -> dict:
     return {k: a.get(k, 0) + b.get(k, 0) for k in sorted(set(a) | set(b))}
+
+
+def _added_rows(a: dict, b: dict) -> dict:
+    """Two tables of counts (row -> {column: count}) added up."""
+    return {k: _added(a.get(k, {}), b.get(k, {})) for k in sorted(set(a) | set(b))}
 
 
 def _copied_share(question: str, answer: str) -> float:
