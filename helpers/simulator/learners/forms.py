@@ -49,6 +49,7 @@ REACHABLE = 1  # words a rhyme word must follow in the answers to be chosen
 # trusts the model of all lines, in counts: the first line of a limerick names its subject,
 # the others rarely do, and a walk in a later line should not wander back into the first's.
 LINE_TRUST = 2.0
+PAIR_TRUST = 1.0  # how much what came before two words trusts what came before the first
 # Which words a verse may write about any subject. A word the training answers used for fewer
 # than this share of their subjects is about those subjects (a place, a person, a use); a word
 # used only for subjects that share a property (all lanthanides, all radioactive) ascribes that
@@ -404,6 +405,7 @@ class Verse:
         self.rules: dict[str, dict] = meta.get("rules", {})
         # Learned by later versions (a model saved before them writes without them).
         self.lines: list[dict[str, dict[str, float]]] = meta.get("backward_lines", [])
+        self.pairs: dict[str, dict[str, float]] = meta.get("backward_pairs", {})
         self.slot_uses: dict[str, int] = meta.get("slot_uses", {})
 
     @classmethod
@@ -413,6 +415,7 @@ class Verse:
         shaped = [lines for lines in split if len(lines) == n_lines]
         backward: dict[str, Counter] = {}
         by_line: list[dict[str, Counter]] = [{} for _ in range(n_lines)]
+        triples: dict[str, Counter] = {}  # "b\x00c" -> {a: count}: what comes before "b c"
         ends = Counter()
         openings = [Counter() for _ in range(n_lines)]
         closings = [Counter() for _ in range(n_lines)]
@@ -423,6 +426,8 @@ class Verse:
                 chain = [START, *toks, END]
                 for a, b in zip(chain, chain[1:], strict=False):
                     backward.setdefault(b.strip() if b == END else b, Counter())[a] += 1
+                for a, b, c in zip(chain, chain[1:], chain[2:], strict=False):
+                    triples.setdefault(f"{b}\x00{c}", Counter())[a] += 1
                     if len(lines) == n_lines:
                         by_line[i].setdefault(b, Counter())[a] += 1
                 word = _rhyme_word(toks)
@@ -456,6 +461,7 @@ class Verse:
         meta = {
             "backward": {k: dict(v) for k, v in backward.items()},
             "backward_lines": [{k: dict(v) for k, v in rows.items()} for rows in by_line],
+            "backward_pairs": {k: dict(v) for k, v in triples.items()},
             "slot_uses": {s: int(np.percentile(n, 75)) for s, n in sorted(uses.items())},
             "scheme": scheme,
             "syllables": [int(np.median(s)) if s else 8 for s in syllables],
@@ -576,18 +582,15 @@ class Verse:
         filled = agree_articles((fill("".join(best) + closing, facts) or "").strip())
         return filled[:1].upper() + filled[1:]
 
-    def _before(self, i: int, token: str) -> dict[str, float]:
-        """What comes before `token` in line `i`: the line's own counts, backed off to all
-        lines'."""
+    def _before(self, i: int, token: str, after: str | None) -> dict[str, float]:
+        """What comes before `token` (followed by `after`) in line `i`: what came before the
+        two words together, backed off to what came before `token` in that line, backed off to
+        what came before it in any line."""
         every = self.backward.get(token, {})
         own = self.lines[i].get(token, {}) if i < len(self.lines) else {}
-        if not own:
-            return every
-        total = sum(every.values()) or 1.0
-        out = {k: LINE_TRUST * n / total for k, n in every.items()}
-        for k, n in own.items():
-            out[k] = out.get(k, 0.0) + n
-        return out
+        out = _backed_off(own, every, LINE_TRUST) if own else every
+        pair = self.pairs.get(f"{token}\x00{after}") if after is not None else None
+        return _backed_off(pair, out, PAIR_TRUST) if pair else out
 
     def _backwards(self, i, head, end_word, facts, chooser, target, banned, written, slack=1):
         """Words from the rhyme word back to the opening (or the line's start), or None when
@@ -606,7 +609,7 @@ class Verse:
         body = [last]
         count = sum(_syllables(t, facts) for t in head) + _syllables(last, facts)
         while count <= target + slack:
-            options = self._before(i, body[0])
+            options = self._before(i, body[0], body[1] if len(body) > 1 else None)
             if count >= target - slack and joint in options:
                 return body
             line = [t.strip().lower() for t in head + body]
@@ -818,7 +821,8 @@ class Form:
         else:
             old, new = parent.meta["verse"], meta["verse"]
             new["ends"] = _added(old["ends"], new["ends"])
-            new["backward"] = _added_rows(old["backward"], new["backward"])
+            for part in ("backward", "backward_pairs"):
+                new[part] = _added_rows(old.get(part, {}), new.get(part, {}))
             new["slot_uses"] = {
                 s: max(old.get("slot_uses", {}).get(s, 0), new.get("slot_uses", {}).get(s, 0))
                 for s in {*old.get("slot_uses", {}), *new.get("slot_uses", {})}
@@ -933,6 +937,15 @@ def _fixed_reply(pairs: list[tuple[str, str]]) -> tuple[str | None, list[str]]:
 
 def _added(a: dict, b: dict) -> dict:
     return {k: a.get(k, 0) + b.get(k, 0) for k in sorted(set(a) | set(b))}
+
+
+def _backed_off(counts: dict, lower: dict, trust: float) -> dict[str, float]:
+    """`counts` with `trust` counts' worth of the `lower` model's shares added."""
+    total = sum(lower.values()) or 1.0
+    out = {k: trust * n / total for k, n in lower.items()}
+    for k, n in counts.items():
+        out[k] = out.get(k, 0.0) + n
+    return out
 
 
 def _added_rows(a: dict, b: dict) -> dict:
