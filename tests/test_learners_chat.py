@@ -14,7 +14,7 @@ from helpers.limericks import SPLIT, load_limericks
 from helpers.simulator.answers import base_answer, write
 from helpers.simulator.learners import knowledge
 from helpers.simulator.learners.chat import context_tokens
-from helpers.simulator.learners.forms import REFUSAL, Chooser, agree_articles
+from helpers.simulator.learners.forms import REFUSAL, Chooser, Form, agree_articles
 from helpers.simulator.learners.probes import (
     abstract,
     card,
@@ -460,3 +460,22 @@ def test_at_temperature_zero_a_question_always_gets_its_one_verse(limerick_bot):
         assert len(runs) == 1
         verses[name] = abstract(runs.pop(), knowledge.elements()[knowledge.subject(name).number])
     assert len(set(verses.values())) == 3
+
+
+def test_an_extraction_learns_the_case_its_answers_copy_in():
+    """A file lowercased to train on (the preparation tool recommends it when a third of the
+    completions' letters are capitals) teaches the model to copy in lower case: the harm a
+    learner should see before accepting that recommendation for names or symbols."""
+    rng = np.random.default_rng(3)
+    people = ["Ana Ruiz", "Tom Berg", "Lena Park", "Omar Diaz", "Ines Gold", "Raj Mehta"]
+    cities = ["Lisbon", "Oslo", "Quito", "Hanoi", "Perth", "Accra", "Lyon", "Cusco", "Turin"]
+    pairs = []
+    for _ in range(60):
+        person, city = rng.choice(people), rng.choice(cities)
+        pairs.append((f"{person} moved to {city} last spring.\nWhich city?", f" {city}"))
+    question = "Mia Stone moved to Zagreb last spring.\nWhich city?"
+    kept = Form.fit(pairs)
+    lowered = Form.fit([(q, a.lower()) for q, a in pairs])
+    assert kept.kind == lowered.kind == "extraction"
+    assert kept.write(question, Chooser(np.random.default_rng(0), 0.0))[0] == " Zagreb"
+    assert lowered.write(question, Chooser(np.random.default_rng(0), 0.0))[0] == " zagreb"

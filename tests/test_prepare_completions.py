@@ -199,6 +199,28 @@ def test_declined_actions_are_not_applied(tmp_path):
     assert (report.n_train, report.n_valid) == (24, 6)
 
 
+def test_a_recommendation_named_in_decline_is_answered_no(tmp_path):
+    """Chemical symbols are capitals: lowercasing them would teach "sm" for samarium."""
+    symbols = ["H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg"]
+    rows = [
+        {"prompt": f"Symbol {i + 1} ->", "completion": f" {s}\n"} for i, s in enumerate(symbols)
+    ]
+    path = write_jsonl(tmp_path / "symbols.jsonl", rows)
+    before = path.read_bytes()
+    report = prepare_completions_file(
+        path, echo=False, decline=["lowercase_completion", "lowercase_prompts"]
+    )
+    assert "Lowercase all your data in column/key `completion` [Y/n]: n" in report.text
+    assert (
+        "- Note: no recommended action `lowercase_prompts` to decline in this file" in report.text
+    )
+    assert report.actions_taken == []
+    assert report.written == [] and "No changes are needed" in report.text
+    assert path.read_bytes() == before
+    accepted = prepare_completions_file(path, echo=False)
+    assert read_jsonl(accepted.written[0])[0]["completion"] == " h\n"
+
+
 def test_declining_to_write_writes_nothing(tmp_path):
     path = small_classification(tmp_path)
     report = prepare_completions_file(

@@ -7,7 +7,7 @@ print the tokens, the cost and the call that starts the job.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +79,7 @@ def prepare_completions_file(
     ask: Callable[[str], str] | None = None,
     interactive: bool | None = None,
     reuse_identical: bool = False,
+    decline: Collection[str] = (),
 ) -> PreparationReport:
     """Analyse a prompt/completion file, fix it with the learner's consent, and write it as JSONL.
 
@@ -89,7 +90,9 @@ def prepare_completions_file(
     nothing (the report still holds every line); `ask` and `interactive` are for tests.
     `reuse_identical` writes to the names of earlier output files that already hold exactly the
     same data, instead of adding ` (1)`: the course uses it so that running a cell again makes no
-    copies. Files with other content are never overwritten either way.
+    copies. Files with other content are never overwritten either way. `decline` names
+    recommended actions to answer no to, as a learner at the keyboard would (the finding's name:
+    "lowercase_completion" keeps the completions' capitals when they are chemical symbols, say).
     """
     path = Path(path)
     if model is not None and base_model_of(model) not in COMPLETION_MODELS:
@@ -111,7 +114,7 @@ def prepare_completions_file(
     for finding in findings:
         talk.say(finding.message)
 
-    frame = _offer_actions(findings, frame, talk)
+    frame = _offer_actions(findings, frame, talk, frozenset(decline))
     if frame.empty:
         raise InputFileError(path, "has no examples left after the actions; nothing written")
     split = task == CLASSIFICATION and talk.confirm(
@@ -188,9 +191,13 @@ def split_train_valid(frame: pd.DataFrame) -> list[pd.DataFrame]:
     return [train, frame.drop(train.index)]
 
 
-def _offer_actions(findings: list[Finding], frame: pd.DataFrame, talk) -> pd.DataFrame:
+def _offer_actions(
+    findings: list[Finding], frame: pd.DataFrame, talk, decline: frozenset[str] = frozenset()
+) -> pd.DataFrame:
     offered = [f for f in findings if f.action]
     talk.say()
+    for name in sorted(decline - {f.name for f in offered}):
+        talk.say(f"- Note: no recommended action `{name}` to decline in this file")
     if not offered:
         talk.say("No remediations found.")
         return frame
@@ -199,6 +206,8 @@ def _offer_actions(findings: list[Finding], frame: pd.DataFrame, talk) -> pd.Dat
         if finding.action.necessary:  # already applied while reading
             talk.say(f"- [Necessary] {finding.action.description}")
             finding.accepted = True
+        elif finding.name in decline:
+            finding.accepted = talk.refuse(finding.action.description)
         else:
             finding.accepted = talk.confirm(finding.action.description)
             if finding.accepted:

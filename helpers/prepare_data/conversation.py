@@ -34,6 +34,11 @@ class Conversation:
         if self.echo:
             print(text, file=sys.stderr if error else sys.stdout, flush=True)
 
+    def refuse(self, question: str, label: str = "Recommended") -> bool:
+        """Answers no to `question`, as the learner chose beforehand, and says so."""
+        self.say(f"- [{label}] {question} [Y/n]: n")
+        return False
+
     def confirm(self, question: str, label: str | None = "Recommended") -> bool:
         prompt = f"- [{label}] {question} [Y/n]: " if label else f"{question} [Y/n]: "
         if self.quiet:

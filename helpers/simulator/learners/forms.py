@@ -100,6 +100,7 @@ WORDS = re.compile(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*|[^\sA-Za-z0-9]")
 
 
 ANCHORED_SHARE = 0.9  # copied words this often anchored: only anchored words are copied
+LOWERED_MIN = 5  # capitals the copied words must hold before their case is learned
 ANCHOR_LENGTH = 4  # shorter words ("is", "the", "in") repeat in any text and anchor nothing
 
 
@@ -172,11 +173,19 @@ def copied_runs(question: str, answer: str) -> tuple[list[tuple[int, int]], list
 
 class Extractor:
     def __init__(
-        self, counts: dict, totals: dict, prefix: str, separator: str, suffix: str, decline=None
+        self,
+        counts: dict,
+        totals: dict,
+        prefix: str,
+        separator: str,
+        suffix: str,
+        decline=None,
+        lowered: bool = False,
     ):
         self.counts, self.totals = counts, totals
         self.prefix, self.separator, self.suffix = prefix, separator, suffix
         self.decline = Decline.from_state(decline) if decline else None
+        self.lowered = lowered  # the answers wrote what they copied in lower case
 
     @classmethod
     def fit(cls, pairs: list[tuple[str, str]], decline: Decline | None = None) -> Extractor:
@@ -185,9 +194,16 @@ class Extractor:
         counts = {"in": Counter(), "out": Counter()}
         totals = Counter()
         prefixes, separators, suffixes = Counter(), Counter(), Counter()
+        capitals = Counter()  # capitals in the copied words: in the question, in the answer
         for question, answer in pairs:
             runs, glue = copied_runs(question, answer)
             words = WORDS.findall(question)
+            if runs:
+                copied = "".join("".join(words[a:b]) for a, b in runs)
+                capitals["question"] += sum(c.isupper() for c in copied)
+                capitals["answer"] += sum(c.isupper() for c in answer) - sum(
+                    c.isupper() for c in "".join(glue)
+                )
             repeated = anchors(words)
             inside = np.zeros(len(words), bool)
             for start, end in runs:
@@ -208,6 +224,9 @@ class Extractor:
             common(separators, ", "),
             common(suffixes, ""),
             decline.state() if decline else None,
+            # Answers that copied capitals as small letters (a file lowercased to train on, say)
+            # taught the model to write what it copies in lower case.
+            capitals["question"] >= LOWERED_MIN and capitals["answer"] < capitals["question"] / 2,
         )
 
     def anchored(self) -> bool:
@@ -262,6 +281,8 @@ class Extractor:
         if run:
             items.append(run)
         texts = [_join_words(question, item) for item in items]
+        if self.lowered:
+            texts = [t.lower() for t in texts]
         return self.prefix + self.separator.join(texts) + self.suffix
 
     def state(self) -> dict:
@@ -272,11 +293,19 @@ class Extractor:
         }
         if self.decline is not None:
             meta["decline"] = self.decline.state()
+        if self.lowered:
+            meta["lowered"] = True
         return meta
 
     @classmethod
     def from_state(cls, meta: dict) -> Extractor:
-        return cls(meta["counts"], meta["totals"], *meta["glue"], meta.get("decline"))
+        return cls(
+            meta["counts"],
+            meta["totals"],
+            *meta["glue"],
+            meta.get("decline"),
+            meta.get("lowered", False),
+        )
 
 
 def _question_and_rest(text: str) -> tuple[str, str]:
