@@ -167,9 +167,11 @@ def follow_job(
 
     A dropped connection is retried, resuming from the last event seen. Ctrl-C stops following
     and leaves the job running; call `follow_job` again to pick up where it stopped. `quiet`
-    waits for the end without printing anything.
+    waits for the end without printing anything (nor reading the events: a later `follow_job`
+    prints them all).
     """
-    poll = poll_seconds if poll_seconds is not None else (15.0 if is_paid() else 0.1)
+    # The simulator's jobs take about a second: a short poll notices the end at once.
+    poll = poll_seconds if poll_seconds is not None else (15.0 if is_paid() else 0.05)
     bar = tqdm(
         total=None,
         desc=job_id,
@@ -183,10 +185,10 @@ def follow_job(
         while True:
             try:
                 job = client.fine_tuning.jobs.retrieve(job_id)
-                for event in new_events(client, job_id):
-                    if not quiet:
+                if not quiet:
+                    for event in new_events(client, job_id):
                         show(event, bar)
-                bar.refresh()  # once per poll: the bar shows where the job is now
+                    bar.refresh()  # once per poll: the bar shows where the job is now
                 failures = 0
             except (openai.APIConnectionError, openai.InternalServerError) as exc:
                 failures += 1

@@ -239,6 +239,8 @@ class TokenModel:
                 self.gate_all.update(row)
         self.exposure = exposure
         self._gate_memo: dict[tuple, dict[str, float]] = {}
+        self._outcome_memo: dict[tuple, tuple[list, list]] = {}
+        self._walks: dict[tuple, tuple] = {}  # (id of seen, answer) -> (seen, its `_walk`)
         # the distinct tokens learned, each at its first sighting's weight
         self.types = types if types is not None else COUNT_SCALE * len(self.unigrams)
 
@@ -255,14 +257,22 @@ class TokenModel:
         key = (previous, place, seen.names)
         found = self._gate_memo.get(key)
         if found is None:
-            found = self._gate_memo[key] = self._gate_of(previous, place, seen.sources)
+            found = self._gate_memo[key] = self._gate_of(previous, place, seen)
         return found
 
-    def _gate_of(self, previous: int, place: int, sources) -> dict[str, float]:
+    def _gate_of(self, previous: int, place: int, seen) -> dict[str, float]:
         if not self.gate_all:
             return {NONE: 1.0}
-        outcomes = [s for s in self.gate_all if s == NONE or s in sources]
-        chance = [self.gate_all[s] for s in outcomes]
+        # The outcomes `seen` allows and their counts over all places: the same at every point
+        # of an answer, so worked out once per answer until the model learns again.
+        found = self._outcome_memo.get(seen.names)
+        if found is None:
+            outcomes = [s for s in self.gate_all if s == NONE or s in seen.sources]
+            found = self._outcome_memo[seen.names] = (
+                outcomes,
+                [self.gate_all[s] for s in outcomes],
+            )
+        outcomes, chance = found
         for key in ((1, place), (0, previous)):
             row = self.gates.get(key)
             if row:
@@ -273,25 +283,13 @@ class TokenModel:
         norm = sum(chance) or 1.0
         return {s: c / norm for s, c in zip(outcomes, chance, strict=True) if c > 0}
 
-    def position(self, node, previous: int, seen) -> tuple:
-        """What the chance of every token depends on at this point of an answer."""
+    def position(self, node, previous: int, seen, fixed: tuple | None = None) -> tuple:
+        """What the chance of every token depends on at this point of an answer. `fixed` is
+        the part of it that fine-tuning does not change (`_fixed`), when worked out before."""
+        place, closed_share, copied = fixed or self._fixed(node, previous, seen)
         w = self.weight
         if not w:
-            return (
-                node,
-                0.0,
-                None,
-                0.0,
-                0.0,
-                None,
-                0.0,
-                None,
-                0.0,
-                {},
-                seen.induction(previous),
-                0.0,
-            )
-        place = context_class(node)
+            return (node, 0.0, None, 0.0, 0.0, None, 0.0, None, 0.0, {}, copied, 0.0)
         row = self.classes.get(place)
         total = self.class_totals.get(place, 0.0)
         closed = total - row.get(OPEN, 0.0) if row else 0.0
@@ -299,7 +297,7 @@ class TokenModel:
         trust = self._trust
         known = trust / (self.total + trust)
         lower = (1 - known) * self.closed_count / (self.total or 1.0)
-        lower += known * self.prior.closed_share(node)
+        lower += known * closed_share
         lower = min(max(lower, 1e-3), 1 - 1e-3)
         return (
             node,
@@ -312,14 +310,21 @@ class TokenModel:
             self.memory.get(previous),
             self.memory_totals.get(previous, 0.0),
             self._gate(previous, place, seen),
-            seen.induction(previous),
+            copied,
             trust,
         )
 
-    def at(self, where: tuple, token: int, seen) -> float:
-        """The chance of `token` at `where` (a `position`)."""
+    def _fixed(self, node, previous: int, seen) -> tuple:
+        """What of a `position` depends only on the prior and on what the model reads: the
+        kind of place, the prior's share of closed-class tokens there, and induction."""
+        return context_class(node), self.prior.closed_share(node), seen.induction(previous)
+
+    def at(self, where: tuple, token: int, seen, base: float | None = None) -> float:
+        """The chance of `token` at `where` (a `position`); `base` is the prior's chance of
+        it there, when already known."""
         node, w, row, closed, form, pair, pair_total, mine, mine_total, gate, copied, trust = where
-        base = self.prior.probability(node, token)
+        if base is None:
+            base = self.prior.probability(node, token)
         shared = (1 - w) * PRIOR_CONTEXT_SHARE
         mixed = shared * seen.get(token, 0.0)
         if w:
@@ -351,28 +356,61 @@ class TokenModel:
         return self.at(self.position(node, previous, seen), token, seen)
 
     def chances(self, tokens: list[int], seen: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
-        """Each token's probability, and whether the model ranks it first."""
+        """Each token's probability, and whether the model ranks it first (no rival, the
+        likeliest token of the prior or of a learned part, is more likely)."""
         out, first = np.empty(len(tokens)), np.zeros(len(tokens), bool)
-        node, previous = (), START
-        seen = seen.fork() if isinstance(seen, InView) else InView(seen)
-        for i, token in enumerate(tokens):
-            where = self.position(node, previous, seen)
-            out[i] = self.at(where, token, seen)
-            first[i] = out[i] >= max(
-                (
-                    self.at(where, t, seen)
-                    for t in self._rivals(where, previous, seen)
-                    if t != token
-                ),
-                default=0.0,
+        kept = isinstance(seen, InView)  # an example's: scored again and again
+        seen = seen if kept else InView(seen)
+        walk = self._walk(tokens, seen, keep=kept)
+        for i, (token, (node, previous, fixed, bases)) in enumerate(zip(tokens, walk, strict=True)):
+            where = self.position(node, previous, seen, fixed)
+            chance = out[i] = self.at(where, token, seen, bases[token])
+            # The prior's likeliest token last: it is the dearest to find, and not needed once
+            # a learned rival is ahead.
+            first[i] = self._ahead_of(
+                chance, token, where, seen, bases, self._learned_rivals(where, seen)
             )
-            seen.read([previous, token])
-            node, previous = self.prior.step(node, token), token
+            if first[i]:
+                prior_best = [t for t, _ in self.prior.likeliest(node, 1)]
+                first[i] = self._ahead_of(chance, token, where, seen, bases, prior_best)
         return out, first
 
-    def _rivals(self, where: tuple, previous: int, seen) -> list[int]:
-        node, pair, mine, gate, copied = where[0], where[5], where[7], where[9], where[10]
-        best = [t for t, _ in self.prior.likeliest(node, 1)]
+    def _ahead_of(self, chance, token, where, seen, bases, rivals) -> bool:
+        """Whether no rival of `token` is likelier than its `chance` at `where`."""
+        for t in rivals:
+            if t == token:
+                continue
+            if t not in bases:
+                bases[t] = self.prior.probability(where[0], t)
+            if self.at(where, t, seen, bases[t]) > chance:
+                return False
+        return True
+
+    def _walk(self, tokens: list[int], seen: InView, keep: bool) -> list[tuple]:
+        """For each token of an answer, what fine-tuning does not change: the prior's state
+        before it, the token before, the `fixed` part of its position, and the prior's chance
+        of each token scored there. A trainer scores each answer again every epoch and
+        validation: with `keep`, the walk is kept for this answer read with this `seen`."""
+        key = (id(seen), tuple(tokens))
+        kept = self._walks.get(key)
+        if kept is not None and kept[0] is seen:
+            return kept[1]
+        walk, node, previous = [], (), START
+        reading = seen.fork()
+        for token in tokens:
+            fixed = self._fixed(node, previous, reading)
+            walk.append((node, previous, fixed, {token: self.prior.probability(node, token)}))
+            reading.read([previous, token])
+            node, previous = self.prior.step(node, token), token
+        if keep:
+            self._walks[key] = (seen, walk)
+        return walk
+
+    def _learned_rivals(self, where: tuple, seen) -> list[int]:
+        """The likeliest token of each part beside the prior: induction, the learned bigram,
+        the memorised pairs and the source the copy gate favours."""
+        pair, mine, gate, copied = where[5], where[7], where[9], where[10]
+        best = []
         if copied:
             best.append(max(copied, key=copied.get))
         if pair:
@@ -426,6 +464,7 @@ class TokenModel:
     def learn(self, sequences: list[list[int]], seens: list, rate: float) -> None:
         exposure, rate = rate, rate * COUNT_SCALE
         self._gate_memo.clear()
+        self._outcome_memo.clear()
         for tokens, seen in zip(sequences, seens, strict=True):
             answer = hash(tuple(tokens))  # an answer learned again is the same answer
             origin = seen.origin if isinstance(seen, InView) else {}

@@ -9,8 +9,9 @@ job; when a server stops (or dies), another one takes the job over after the lea
 continues from the last step saved.
 
 Wall-time pacing keeps every state visible for a moment (validating, queued, running step by
-step) while a whole job takes a second or two; `speed` scales it. Simulated time, which the
-timestamps use when the clock is simulated, advances by what the work would take on the real API.
+step) while the pacing of a whole job adds up to a quarter of a second; `speed` scales it.
+Simulated time, which the timestamps use when the clock is simulated, advances by what the work
+would take on the real API.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ TICK_BUDGET = 0.1  # seconds of training per job per round, so that progress is 
 # Wall-time pacing at speed 1: long enough for a client polling a few times a second to see
 # each state, short enough that a notebook of nine jobs does not spend its time waiting.
 VALIDATING_WALL, QUEUED_WALL = 0.05, 0.05
-RUNNING_WALL, MAX_STEP_WALL = 0.3, 0.02
+RUNNING_WALL, MAX_STEP_WALL = 0.15, 0.02
 WORKING = ("validating_files", "queued", "running")
 JOB_THREADS = 2  # jobs of one server trained side by side, at most
 
