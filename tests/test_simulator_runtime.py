@@ -76,7 +76,7 @@ def test_a_restart_in_the_middle_of_a_job_loses_nothing(tmp_path, checked):
         expected = course_session(checked.client(reference.base_url))["events"]
     finally:
         reference.stop()
-    slow = simulator.start(state_dir=tmp_path / "restarted", speed=0.2)
+    slow = simulator.start(state_dir=tmp_path / "restarted", speed=0.1)
     client = checked.client(slow.base_url)
     train = client.files.create(file=("train.jsonl", TRAIN), purpose="fine-tune")
     valid = client.files.create(file=("valid.jsonl", VALID), purpose="fine-tune")
@@ -104,7 +104,7 @@ def test_a_restart_in_the_middle_of_a_job_loses_nothing(tmp_path, checked):
 
 
 def test_pause_resume_and_cancel_in_the_middle_of_a_job(tmp_path, checked):
-    handle = simulator.start(state_dir=tmp_path, speed=0.2)
+    handle = simulator.start(state_dir=tmp_path, speed=0.1)
     try:
         client = checked.client(handle.base_url)
         train = client.files.create(file=("train.jsonl", TRAIN), purpose="fine-tune")

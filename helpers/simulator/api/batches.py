@@ -65,7 +65,7 @@ LEASE = 3.0
 VALIDATING_SIMULATED, PER_REQUEST_SIMULATED, FINALIZING_SIMULATED = 10, 1, 30
 # Wall time each state lasts at least (at speed 1), so that every state can be seen; and the
 # longest a round of the worker spends answering one batch's lines before saving its progress.
-STATE_WALL, ROUND_BUDGET = 0.1, 0.1
+STATE_WALL, ROUND_BUDGET = 0.05, 0.1
 
 
 # -- the routes ------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ TICK_BUDGET = 0.1  # seconds of training per job per round, so that progress is 
 # Wall-time pacing at speed 1: long enough for a client polling a few times a second to see
 # each state, short enough that a notebook of nine jobs does not spend its time waiting.
 VALIDATING_WALL, QUEUED_WALL = 0.05, 0.05
-RUNNING_WALL, MAX_STEP_WALL = 0.15, 0.02
+RUNNING_WALL, MAX_STEP_WALL = 0.1, 0.02
 WORKING = ("validating_files", "queued", "running")
 JOB_THREADS = 2  # jobs of one server trained side by side, at most
 
