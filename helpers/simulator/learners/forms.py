@@ -24,6 +24,7 @@ and cut to the `top_p` nucleus, with a random stream that the caller seeds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -435,6 +436,7 @@ class Verse:
         # Learned by later versions (a model saved before them writes without them).
         self.lines: list[dict[str, dict[str, float]]] = meta.get("backward_lines", [])
         self.pairs: dict[str, dict[str, float]] = meta.get("backward_pairs", {})
+        self._before_memo: dict[tuple, dict[str, float]] = {}  # the walks ask the same often
         self.slot_uses: dict[str, int] = meta.get("slot_uses", {})
 
     @classmethod
@@ -615,6 +617,13 @@ class Verse:
         """What comes before `token` (followed by `after`) in line `i`: what came before the
         two words together, backed off to what came before `token` in that line, backed off to
         what came before it in any line."""
+        key = (i, token, after)
+        found = self._before_memo.get(key)
+        if found is None:
+            found = self._before_memo[key] = self._mixed_before(i, token, after)
+        return found
+
+    def _mixed_before(self, i: int, token: str, after: str | None) -> dict[str, float]:
         every = self.backward.get(token, {})
         own = self.lines[i].get(token, {}) if i < len(self.lines) else {}
         out = _backed_off(own, every, LINE_TRUST) if own else every
@@ -646,18 +655,25 @@ class Verse:
             in_line = [m[1] for t in head + body if (m := SLOT.fullmatch(t.strip()))]
             # the next word, past any punctuation ("it, it" repeats a word as much as "it it")
             following = next((w for w in line[len(head) :] if _WORDISH.fullmatch(w)), None)
-            allowed = {
-                k: v
-                for k, v in options.items()
-                if _allowed(k, facts)
-                and k.strip().lower() not in banned
-                and f"{k.strip().lower()} {body[0].strip().lower()}" not in banned
-                # no word twice in a row, no pair of words twice ("was found, was found")
-                and k.strip().lower() not in (body[0].strip().lower(), following)
-                and (k.strip().lower(), body[0].strip().lower()) not in pairs
-                # no fact more often than the answers state it
-                and written.affords([*in_line, *SLOT.findall(k)], self.slot_uses)
-            }
+            after = body[0].strip().lower()
+            allowed = {}
+            for k, v in options.items():
+                low, slot, usable = _word_of(k)
+                if (
+                    not usable
+                    or low in banned
+                    or f"{low} {after}" in banned
+                    # no word twice in a row, no pair of words twice ("was found, was found")
+                    or low in (after, following)
+                    or (low, after) in pairs
+                ):
+                    continue
+                # a fact the subject has, no more often than the answers state it
+                if slot is not None and (
+                    slot not in facts or not written.affords([*in_line, slot], self.slot_uses)
+                ):
+                    continue
+                allowed[k] = v
             if not allowed:
                 return None
             word, _ = chooser.pick(list(allowed), list(allowed.values()))
@@ -687,12 +703,15 @@ def agree_articles(text: str) -> str:
     return _ARTICLE.sub(article, text)
 
 
-def _allowed(token: str, facts: dict) -> bool:
+@functools.lru_cache(maxsize=100_000)
+def _word_of(token: str) -> tuple[str, str | None, bool]:
+    """A token of the word model as a walk checks it: lower-cased, its slot's name (None for a
+    word), and whether a line may hold it at all (not a line's start or end, not a forbidden
+    slot, not a quote mark)."""
     word = token.strip()
-    if word in (START, END) or word in FORBIDDEN or word in QUOTES:
-        return False
     slot = SLOT.fullmatch(word)
-    return slot is None or slot[1] in facts
+    usable = word not in (START, END) and word not in FORBIDDEN and word not in QUOTES
+    return word.lower(), slot[1] if slot else None, usable
 
 
 def _words_of(line: str) -> list[str]:
