@@ -457,10 +457,10 @@ class Verse:
                 chain = [START, *toks, END]
                 for a, b in zip(chain, chain[1:], strict=False):
                     backward.setdefault(b.strip() if b == END else b, Counter())[a] += 1
-                for a, b, c in zip(chain, chain[1:], chain[2:], strict=False):
-                    triples.setdefault(f"{b}\x00{c}", Counter())[a] += 1
                     if len(lines) == n_lines:
                         by_line[i].setdefault(b, Counter())[a] += 1
+                for a, b, c in zip(chain, chain[1:], chain[2:], strict=False):
+                    triples.setdefault(f"{b}\x00{c}", Counter())[a] += 1
                 word = _rhyme_word(toks)
                 if word:
                     ends[word] += 1
@@ -522,9 +522,9 @@ class Verse:
         for word in sorted(self.ends):
             if word in banned:
                 continue
-            # A word a line can be walked back from: one the answers wrote after at least two
-            # words this subject may use (a rhyme word reached only through another subject's
-            # words leaves its line unwritten).
+            # A word a line can be walked back from: one the answers wrote after a word this
+            # subject may use (a rhyme word reached only through another subject's words
+            # leaves its line unwritten).
             before = self.backward.get(f" {word}", self.backward.get(word, {}))
             if sum(k.strip().lower() not in banned for k in before) >= REACHABLE:
                 for key in pronunciation.rhyme_keys(word):
@@ -597,13 +597,13 @@ class Verse:
                 break
             if attempt and attempt % (ATTEMPTS // 4) == 0 and best is None and schedule:
                 end_word = schedule.pop(0)
-            body = self._backwards(i, head, end_word, facts, walker, target, banned, written)
+            body = self._backwards(i, head, end_word, facts, walker, target, banned, written, slack)
             # Greedy walks the same way every time: later attempts explore.
             walker = Chooser(chooser.rng, max(chooser.temperature, 0.8), chooser.top_p)
             if body is None:
                 continue
             miss = abs(sum(_syllables(t, facts) for t in head + body) - target)
-            if miss <= slack and miss < best_miss:
+            if miss < best_miss:
                 best, best_miss = head + body, miss
             if miss == 0:
                 break

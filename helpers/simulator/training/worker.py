@@ -9,7 +9,7 @@ job; when a server stops (or dies), another one takes the job over after the lea
 continues from the last step saved.
 
 Wall-time pacing keeps every state visible for a moment (validating, queued, running step by
-step) while the pacing of a whole job adds up to a quarter of a second; `speed` scales it.
+step) while the pacing of a whole job adds up to a fifth of a second; `speed` scales it.
 Simulated time, which the timestamps use when the clock is simulated, advances by what the work
 would take on the real API.
 """
