@@ -43,7 +43,7 @@ def load_posts(categories: list[str], subset: str = "train"):
 
     use_shared_data()  # a cache beside the course serves offline, however Jupyter was started
     try:
-        return fetch_20newsgroups(
+        posts = fetch_20newsgroups(
             subset=subset, shuffle=True, random_state=42, categories=categories
         )
     except OSError as exc:  # URLError, timeouts and unreadable caches are all OSErrors
@@ -55,6 +55,8 @@ def load_posts(categories: list[str], subset: str = "train"):
             "or set SCIKIT_LEARN_DATA to a folder that holds 20news-bydate_py3.pkz, "
             "for example ../shared/scikit_learn_data beside the course."
         ) from None
+    _keep(categories, subset, _kept(posts))  # so that the next use need not read them again
+    return posts
 
 
 def cached_posts(categories: list[str], subset: str = "train") -> SimpleNamespace:
@@ -64,17 +66,23 @@ def cached_posts(categories: list[str], subset: str = "train") -> SimpleNamespac
         try:
             return SimpleNamespace(**json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
-            pass  # unreadable: read the posts again and write it anew
-    posts = load_posts(categories, subset)
-    kept = {
+            pass  # unreadable: read the posts again (which writes it anew)
+    return SimpleNamespace(**_kept(load_posts(categories, subset)))
+
+
+def _kept(posts) -> dict:
+    """What the course uses of scikit-learn's bunch of posts, as plain JSON-ready values."""
+    return {
         "data": list(posts.data),
         "target": [int(t) for t in posts.target],
         "target_names": list(posts.target_names),
     }
-    path = path or cache_path(categories, subset)  # the archive exists now, downloaded
+
+
+def _keep(categories: list[str], subset: str, kept: dict) -> None:
+    path = cache_path(categories, subset)  # None only if scikit-learn kept no archive
     if path is not None:
         write_text_atomically(path, json.dumps(kept, ensure_ascii=False))
-    return SimpleNamespace(**kept)
 
 
 def cache_path(categories: list[str], subset: str) -> Path | None:

@@ -4,7 +4,7 @@ Used on the course's own limericks (tests) and on model answers (notebook 05), s
 takes any string and never raises on it. The true facts come from `data/elements.csv` (read by
 `helpers.elements`), whose names and symbols the tests prove against the `periodictable` package.
 
-Rhymes are looked up in the CMU Pronouncing Dictionary (the `pronouncing` package). Element names
+Rhymes are looked up in the CMU Pronouncing Dictionary (`helpers.cmu_dictionary`). Element names
 it lacks are spelled out below by hand; other unknown words borrow the pronunciations of the
 dictionary words that share their longest spelled ending.
 """
@@ -17,8 +17,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import pronouncing
-
+from helpers import cmu_dictionary
 from helpers.elements import elements as element_rows
 from helpers.errors import CourseError
 from helpers.simulator.learners import knowledge
@@ -503,9 +502,8 @@ def rhyme_key(phones: list[str]) -> tuple[str, ...]:
 @functools.cache
 def _suffix_index() -> dict[str, tuple[str, ...]]:
     """Spelled endings of 3-7 letters -> the dictionary words that end so."""
-    pronouncing.init_cmu()
     index: dict[str, list[str]] = {}
-    for word in sorted(pronouncing.lookup):
+    for word in cmu_dictionary.words():
         if word.isalpha():
             for length in _SUFFIX_LENGTHS:
                 if len(word) > length:
@@ -519,7 +517,7 @@ def rhyme_keys(word: str) -> frozenset[tuple[str, ...]]:
     word = plain(word).strip("'")
     if word in ELEMENT_PRONUNCIATIONS:
         return frozenset({rhyme_key(ELEMENT_PRONUNCIATIONS[word].split())})
-    found = pronouncing.phones_for_word(word) if word else []
+    found = cmu_dictionary.pronunciations(word) if word else []
     if not found and word.endswith("'s"):
         return frozenset(k if k[-1] == "S" else (*k, "S") for k in rhyme_keys(word[:-2]))
     letters = re.sub(r"[^a-z]", "", word)
@@ -528,7 +526,7 @@ def rhyme_keys(word: str) -> frozenset[tuple[str, ...]]:
         for length in _SUFFIX_LENGTHS:
             donors = index.get(letters[-length:], ()) if len(letters) > length else ()
             if donors:
-                found = [p for d in donors[:_MAX_DONORS] for p in pronouncing.phones_for_word(d)]
+                found = [p for d in donors[:_MAX_DONORS] for p in cmu_dictionary.pronunciations(d)]
                 break
     return frozenset(k for k in (rhyme_key(p.split()) for p in found) if k)
 

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
-from sklearn import metrics as skm
 
 from helpers.errors import CourseError
 from helpers.evaluation import POSITIVE, positive_mask
@@ -116,6 +115,8 @@ def plot_confusion(
     true = [str(label).strip() for label in y_true]
     pred = [str(label).strip() for label in y_pred]
     names = [str(label).strip() for label in labels] if labels else sorted(set(true) | set(pred))
+    from sklearn import metrics as skm  # imports SciPy: paid only where metrics are computed
+
     counts = skm.confusion_matrix(true, pred, labels=names)
     figure, ax = plt.subplots(figsize=(4.6, 4), layout="constrained")
     image = ax.imshow(counts, cmap="cividis", vmin=0)
@@ -144,9 +145,10 @@ def plot_roc_pr(
         raise CourseError(f"{truth.size} true labels but {scores.size} probabilities.")
     if truth.all() or not truth.any():
         raise CourseError("ROC and precision-recall curves need both classes among the labels.")
+    from sklearn import metrics as skm  # imports SciPy: paid only where metrics are computed
+
     name = positive.strip()
     figure, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(10, 4.4), layout="constrained")
-
     fpr, tpr, _ = skm.roc_curve(truth, scores)
     auc = skm.roc_auc_score(truth, scores)
     roc_ax.plot(fpr, tpr, color=BLUE, linewidth=2, label=f"classifier (AUC = {auc:.3f})")

@@ -57,10 +57,11 @@ def test_missing_data_offline_gives_one_clear_message(tmp_path):
 @needs_posts
 def test_the_posts_are_read_once_then_from_a_cache_keyed_by_archive_and_code(tmp_path, monkeypatch):
     monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path))
+    # Loading them as scikit-learn does (notebook 01) keeps them: later uses read the cache.
     fresh = datasets.load_posts(datasets.CATEGORIES, "test")
-    first = datasets.cached_posts(datasets.CATEGORIES, "test")
     (cached,) = (tmp_path / "cache").glob("newsgroups-test-*.json")
     monkeypatch.setattr(datasets, "load_posts", lambda *a: pytest.fail("read the posts again"))
+    first = datasets.cached_posts(datasets.CATEGORIES, "test")
     again = datasets.cached_posts(datasets.CATEGORIES, "test")
     for posts in (first, again):
         assert posts.data == list(fresh.data) and posts.target == list(fresh.target)

@@ -192,3 +192,23 @@ def test_comparison_with_the_published_ada_figures():
     assert table.loc["auroc", "difference"] == pytest.approx(ours["auroc"] - 1.0)
     with pytest.raises(EvaluationInputError, match="lack auroc"):
         compare_with_reference({"accuracy": 1.0, "precision": 1, "recall": 1, "auprc": 1, "f1": 1})
+
+
+def test_reading_answers_and_drawing_curves_does_not_import_scipy_until_metrics_are_asked():
+    # sklearn.metrics brings SciPy (over half a second): notebook 06 only reads labels.
+    import subprocess
+    import sys
+
+    from helpers.paths import REPO_ROOT
+
+    code = (
+        "import sys\nfrom helpers.evaluation import read_label\nfrom helpers.plots import "
+        "plot_training\nprint('sklearn.metrics' in sys.modules)\n"
+        "from helpers.evaluation import classification_metrics\n"
+        "classification_metrics(['baseball', 'hockey'], [0.9, 0.2])\n"
+        "print('sklearn.metrics' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT
+    )
+    assert done.stdout.split() == ["False", "True"], done.stderr

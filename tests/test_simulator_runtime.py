@@ -423,3 +423,25 @@ def test_a_port_another_server_listens_on_is_refused_plainly():
             bind("127.0.0.1", port)
     finally:
         taken.close()
+
+
+def test_a_process_that_ran_a_simulator_leaves_its_models_out_of_the_last_collections(tmp_path):
+    # At exit the interpreter's final garbage collections would scan every object of the
+    # simulator's models (a second of each kernel's shutdown): the simulator's exit handler
+    # stops its servers, then freezes the heap so that those collections skip it.
+    import subprocess
+    import sys
+
+    from helpers.paths import REPO_ROOT
+
+    code = (
+        "import gc\nfrom helpers.simulator import server\n"
+        f"server.start(state_dir={str(tmp_path / 'state')!r})\n"
+        "print(gc.get_freeze_count())\nserver._stop_all()\n"
+        "print(gc.get_freeze_count() > 0, server._running == {})"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "True", "True"], done.stdout + done.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import math
+import os
 import re
 
 import numpy as np
@@ -322,3 +323,49 @@ def test_the_language_prior_is_read_back_from_the_working_folder_as_it_was_built
         language._prior_for.cache_clear()
     assert chances[0] == chances[1] == chances[2] == chances[3]
     assert len(list((tmp_path / "cache").glob("prior-*"))) == 1
+
+
+def test_a_missing_prior_is_built_in_another_process_and_the_first_job_waits_for_it(
+    tmp_path, monkeypatch
+):
+    from helpers.simulator.learners import prior as language
+    from helpers.tokens import encoding_for
+
+    monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path))
+    encoding = encoding_for("gpt-4o-mini")
+    language.build_in_background(("o200k_base",))
+    builder = language._building["o200k_base"]
+    assert builder.pid != os.getpid()
+    language.build_in_background(("o200k_base",))  # one build at a time
+    assert language._building["o200k_base"] is builder
+
+    def built_here(*args):
+        raise AssertionError("built in this process instead of read from the build")
+
+    monkeypatch.setattr(language.LanguagePrior, "__init__", built_here)
+    try:
+        language._prior_for.cache_clear()  # as a new process would
+        model = language.prior(encoding)  # waits for the builder, then reads what it kept
+    finally:
+        language._prior_for.cache_clear()
+    assert builder.returncode == 0 and "o200k_base" not in language._building
+    assert model.walk(encoding.encode("Tin is a metal."))[0].min() > 0
+    # Once kept, starting a server builds nothing.
+    language.build_in_background(("o200k_base",))
+    assert "o200k_base" not in language._building
+
+
+def test_a_prior_whose_background_build_fails_is_built_where_it_is_needed(tmp_path, monkeypatch):
+    from helpers.simulator.learners import prior as language
+    from helpers.tokens import encoding_for
+
+    monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path))
+    monkeypatch.setattr(language.sys, "executable", "false")  # a "Python" that fails at once
+    language.build_in_background(("o200k_base",))
+    try:
+        language._prior_for.cache_clear()
+        model = language.prior(encoding_for("gpt-4o-mini"))
+    finally:
+        language._prior_for.cache_clear()
+    assert model.vocabulary_size > 100_000
+    assert len(list((tmp_path / "cache").glob("prior-o200k_base-*"))) == 1

