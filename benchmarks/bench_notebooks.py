@@ -4,8 +4,9 @@ The suite is every numbered notebook under nbval in one fresh state, as `make te
 the solutions are timed separately after them (they use what the course made). A floor is what
 the suite cannot go below: one fresh kernel per numbered notebook, each only importing the
 libraries the course uses (floor A), or importing them and calling `use_backend()`, which starts
-the simulator (floor B). Suite and floors are measured in pairs, one after the other, three
-times; the figures are the medians. Targets: suite <= 1.5 x floor B, and under 45 s on 2 cores.
+the simulator (floor B); each is stopped at once, as nbval stops the suite's kernels. Suite and
+floors are measured in pairs, one after the other, three times; the figures are the medians.
+Targets: suite <= 1.5 x floor B, and under 45 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
 from helpers.paths import REPO_ROOT
+from scripts.course import nbval_args
 from scripts.run_notebooks import NOTEBOOKS, execute
 
 RUNS = 3
@@ -51,9 +53,8 @@ def time_nbval(paths: list[Path], root: Path) -> float:
     started = time.perf_counter()
     done = subprocess.run(
         [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
-            "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-            "-o", "testpaths=notebooks", *[str(p.relative_to(REPO_ROOT)) for p in paths],
+            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *nbval_args(),
+            *[str(p.relative_to(REPO_ROOT)) for p in paths],
         ],
         cwd=REPO_ROOT, env=fresh_env(root), capture_output=True, text=True,
     )  # fmt: skip
@@ -69,7 +70,11 @@ def time_floor(n_kernels: int, source: str) -> float:
         started = time.perf_counter()
         for _ in range(n_kernels):
             notebook = new_notebook(cells=[new_code_cell(source)])
-            NotebookClient(notebook, kernel_name="python3", timeout=120).execute()
+            # Stopped at once, as nbval stops the suite's kernels (their exit is never timed).
+            client = NotebookClient(
+                notebook, kernel_name="python3", timeout=120, shutdown_kernel="immediate"
+            )
+            client.execute()
         return time.perf_counter() - started
 
 
