@@ -17,7 +17,7 @@ _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 
 def phones(word: str) -> list[str]:
     """The dictionary's pronunciations of a word (lower-cased), or [] when it lacks it."""
-    return cmu_dictionary.pronunciations(word.lower().strip("'"))
+    return cmu_dictionary.pronunciations(word.strip("'"))  # any case
 
 
 @functools.cache
