@@ -204,8 +204,9 @@ def nbval_args() -> list[str]:
     # The Chinese edition carries the English outputs and is never run: tests/test_editions.py
     # checks that it equals its English twins instead.
     skip = ["--ignore", str(Path("notebooks", "zh"))]
-    # No notebook uses property-based tests: hypothesis's plugin would add 0.6 s to the start.
-    plugins = ["-p", "no:hypothesispytest"]
+    # Notebooks use neither property-based tests, async tests nor platformdirs' fixtures: the
+    # plugins for them (hypothesis's, anyio's, platformdirs') would add 0.9 s to the start.
+    plugins = ["-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:platformdirs"]
     current = ["--nbval", "--nbval-current-env"]
     return [*current, *sanitize, *skip, *plugins, "-o", "testpaths=notebooks"]
 

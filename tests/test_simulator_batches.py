@@ -169,7 +169,7 @@ def test_requests_a_batch_cannot_take_are_refused_at_once(server, checked):
 
 
 def test_a_batch_can_be_cancelled_before_it_ends_and_not_after(tmp_path, checked):
-    handle = simulator.start(state_dir=tmp_path, speed=0.025)  # states last two seconds
+    handle = simulator.start(state_dir=tmp_path, speed=0.025)  # states last a second
     try:
         client = checked.client(handle.base_url)
         batch = submit(client, [line("a", legacy("x"))])

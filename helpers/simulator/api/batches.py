@@ -63,9 +63,10 @@ FINISHED = ("completed", "failed", "expired", "cancelled")
 LEASE = 3.0
 # Simulated seconds each piece of work would take on the real API.
 VALIDATING_SIMULATED, PER_REQUEST_SIMULATED, FINALIZING_SIMULATED = 10, 1, 30
-# Wall time each state lasts at least (at speed 1), so that every state can be seen; and the
-# longest a round of the worker spends answering one batch's lines before saving its progress.
-STATE_WALL, ROUND_BUDGET = 0.05, 0.1
+# Wall time each state lasts at least (at speed 1), as a job's states do (training/worker.py);
+# and the longest a round of the worker spends answering one batch's lines before saving its
+# progress.
+STATE_WALL, ROUND_BUDGET = 0.025, 0.1
 
 
 # -- the routes ------------------------------------------------------------------------------
@@ -73,7 +74,9 @@ STATE_WALL, ROUND_BUDGET = 0.05, 0.1
 
 @router.post("")
 def create_batch(sim: Sim, body: JsonBody):
-    return reply(add_batch(sim, body))
+    batch = add_batch(sim, body)
+    sim.worker.wake()
+    return reply(batch)
 
 
 @router.get("")

@@ -34,7 +34,9 @@ Limit = Annotated[int, Query()]
 
 @router.post("")
 def create_job(sim: Sim, body: JsonBody):
-    return reply(create(sim, body))
+    job = create(sim, body)
+    sim.worker.wake()  # it starts validating now, not at the worker's next idle round
+    return reply(job)
 
 
 @router.get("")
@@ -114,7 +116,9 @@ def resume_job(sim: Sim, job_id: str):
         work.anchor_wall, work.anchor_step = time.time(), work.step
         return "Fine-tuning job resumed", sim.clock.stamp(work.next_moment())
 
-    return reply(change_job(sim, job_id, resume))
+    job = change_job(sim, job_id, resume)
+    sim.worker.wake()
+    return reply(job)
 
 
 @router.get("/{job_id}/events")

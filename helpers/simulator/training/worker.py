@@ -9,7 +9,7 @@ job; when a server stops (or dies), another one takes the job over after the lea
 continues from the last step saved.
 
 Wall-time pacing keeps every state visible for a moment (validating, queued, running step by
-step) while the pacing of a whole job adds up to a fifth of a second; `speed` scales it.
+step) while the pacing of a whole job adds up to a tenth of a second; `speed` scales it.
 Simulated time, which the timestamps use when the clock is simulated, advances by what the work
 would take on the real API.
 """
@@ -41,13 +41,18 @@ from helpers.simulator.training.session import TrainingSession, plan_steps, reso
 
 log = logging.getLogger("helpers.simulator")
 
-TICK = 0.02  # seconds between rounds of work when no job is behind
+TICK = 0.02  # seconds between rounds of work when nothing is in flight
+# ... and while a job is in flight, so that the end of each state's pacing is noticed at once
+# (a round with nothing due is a few cheap reads). A new job or batch wakes the worker at once.
+ACTIVE_TICK = 0.005
 LEASE = 3.0  # seconds a claim on a job lasts unless renewed
 TICK_BUDGET = 0.1  # seconds of training per job per round, so that progress is saved often
-# Wall-time pacing at speed 1: long enough for a client polling a few times a second to see
-# each state, short enough that a notebook of nine jobs does not spend its time waiting.
-VALIDATING_WALL, QUEUED_WALL = 0.05, 0.05
-RUNNING_WALL, MAX_STEP_WALL = 0.1, 0.02
+# Wall-time pacing at speed 1: every state lasts a moment (a client polling more often than
+# every 25 ms sees each one, and the events record them all anyway), and a whole job's pacing
+# adds up to a tenth of a second, so that a notebook of nine jobs does not spend its time
+# waiting. SIMULATOR_SPEED=0.05 makes jobs twenty times slower, to watch one by hand.
+VALIDATING_WALL, QUEUED_WALL = 0.025, 0.025
+RUNNING_WALL, MAX_STEP_WALL = 0.05, 0.02
 WORKING = ("validating_files", "queued", "running")
 JOB_THREADS = 2  # jobs of one server trained side by side, at most
 
@@ -59,6 +64,8 @@ class Worker:
         self.sessions: dict[str, TrainingSession] = {}
         self.data: dict[str, tuple] = {}
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by the API when it creates or resumes work
+        self._in_flight = False  # whether the last round held a job
         self._thread: threading.Thread | None = None
         # Other background work the server hands over (its batches): each call is one round,
         # returning True when it is behind. training/ never imports the API that provides it.
@@ -71,8 +78,13 @@ class Worker:
         self._thread = threading.Thread(target=self._loop, name="simulator-worker", daemon=True)
         self._thread.start()
 
+    def wake(self) -> None:
+        """Start the next round now: the API has just created (or resumed) work."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self._pool is not None:
@@ -91,7 +103,9 @@ class Worker:
                     busy = chore() or busy
             except Exception:  # keep serving; the next round retries
                 log.exception("The simulator's job worker failed a round of work")
-            self._stop.wait(0 if busy else TICK)
+            if not busy:
+                self._wake.wait(ACTIVE_TICK if self._in_flight else TICK)
+            self._wake.clear()
 
     def tick(self) -> bool:
         """One round of work on every job this server holds; True if some job is behind.
@@ -100,6 +114,7 @@ class Worker:
         only on its own seed and files, so they are the same whichever runs first, and numpy
         and tiktoken work outside Python's lock."""
         ids = self.claim()
+        self._in_flight = bool(ids)
         if len(ids) <= 1:
             return any([self.advance_safely(job_id) for job_id in ids])
         if self._pool is None:
