@@ -1,0 +1,64 @@
+"""Encodings kept in the working folder: read back, they encode exactly as tiktoken's own."""
+
+import pytest
+import tiktoken
+
+from helpers import tokens
+from helpers.tokens import EncodingUnavailable, get_encoding
+
+# Text that exercises both pattern and ranks: words, digits, accents, CJK, emoji, whitespace runs.
+SAMPLE = "Fine-tuning babbage-002 on 1,197 posts: naïve café 微调 🚀\n\n\t  END<|endoftext|>"
+
+
+@pytest.fixture
+def fresh(tmp_path, monkeypatch):
+    """A working folder of its own, and no encoding loaded yet in this process."""
+    monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path))
+    get_encoding.cache_clear()
+    yield tmp_path
+    get_encoding.cache_clear()
+
+
+def _refuse_tiktokens_file(monkeypatch):
+    """Make reading tiktoken's own file fail: only the kept copy can serve."""
+
+    def refuse():
+        raise OSError("tiktoken's file was read")
+
+    monkeypatch.setattr(
+        tokens, "_constructors", lambda: dict.fromkeys(tokens._constructors(), refuse)
+    )
+
+
+@pytest.mark.parametrize("name", ["cl100k_base", "o200k_base"])
+def test_a_kept_encoding_encodes_exactly_as_tiktoken(fresh, monkeypatch, name):
+    get_encoding(name)
+    kept = tokens._kept_path(name)
+    assert kept.is_file() and kept.parent == fresh / "cache"
+    get_encoding.cache_clear()
+    _refuse_tiktokens_file(monkeypatch)
+    again = get_encoding(name)  # from the kept file
+    reference = tiktoken.get_encoding(name)
+    assert again.encode(SAMPLE, allowed_special="all") == reference.encode(
+        SAMPLE, allowed_special="all"
+    )
+    assert again.n_vocab == reference.n_vocab
+    assert again.special_tokens_set == reference.special_tokens_set
+    assert again.decode(reference.encode(SAMPLE, disallowed_special=())) == SAMPLE
+
+
+def test_an_unreadable_kept_encoding_is_read_from_tiktoken_and_kept_anew(fresh):
+    kept = tokens._kept_path("cl100k_base")
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"not marshal at all")
+    encoding = get_encoding("cl100k_base")
+    assert encoding.encode("hello world") == tiktoken.get_encoding("cl100k_base").encode(
+        "hello world"
+    )
+    assert tokens._read_kept(kept) is not None  # written whole this time
+
+
+def test_an_unknown_encoding_is_a_clear_error_and_nothing_is_kept(fresh):
+    with pytest.raises(EncodingUnavailable, match="no_such_encoding"):
+        get_encoding("no_such_encoding")
+    assert not list(fresh.glob("cache/tiktoken-*"))
