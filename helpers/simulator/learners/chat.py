@@ -224,8 +224,8 @@ class TokenModel:
         self.unigrams: Counter = unigrams or Counter()
         self.own: Counter = own or Counter()  # tokens' memorised counts
         # What each answer added to each pair and token (answers learned in an earlier job, whose
-        # own counts were saved as one, count as one unknown answer).
-        self.support: dict[tuple, dict] = {}
+        # own counts were saved as one, count as one unknown answer), and the most any one gave.
+        self.support: dict[tuple, list] = {}
         self.total = sum(self.unigrams.values())
         self.closed_count = sum(c for t, c in self.unigrams.items() if t in self.closed)
         self.classes: dict[int, Counter] = classes or {}
@@ -448,17 +448,21 @@ class TokenModel:
     def _split(self, what: tuple, example: int, rate: float) -> tuple[float, float]:
         """`rate` more of `what` from `example`, split into (general, memorised): the most any
         one answer gave is memorised, the rest is general."""
-        per = self.support.get(what)
-        if per is None:
+        found = self.support.get(what)
+        if found is None:
             saved = 0.0
             if what[0] == "pair":
                 saved = self.memory.get(what[1], {}).get(what[2], 0.0)
             elif what[0] == "token":
                 saved = self.own.get(what[1], 0.0)
-            per = self.support[what] = {None: saved} if saved else {}
-        top = max(per.values(), default=0.0)
-        per[example] = per.get(example, 0.0) + rate
-        mine = max(per[example] - top, 0.0)
+            found = self.support[what] = [{None: saved} if saved else {}, saved]
+        # The most any one answer gave is kept beside the answers' amounts, rather than found
+        # again each time: amounts only grow (rates are positive), so it is their running max.
+        per, top = found
+        given = per[example] = per.get(example, 0.0) + rate
+        mine = max(given - top, 0.0)
+        if given > top:
+            found[1] = given
         return rate - mine, mine
 
     def learn(self, sequences: list[list[int]], seens: list, rate: float) -> None:
