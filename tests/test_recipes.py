@@ -41,6 +41,26 @@ def test_facts_are_read_against_the_subject_only_for_texts_about_elements():
     assert fact_reader(["A post about hockey.", "Another about baseball."]) is None
 
 
+@pytest.mark.parametrize(
+    ("naming", "others", "about_elements"),
+    [(1, 1, True), (1, 2, False), (2, 2, True), (2, 3, False), (0, 0, False), (3, 0, True)],
+)
+def test_a_file_is_about_elements_when_at_least_half_its_texts_name_one(
+    naming, others, about_elements
+):
+    # In either order: the count may stop early, but never before its answer is settled.
+    texts = ["Neon glows in signs."] * naming + ["Hockey on ice."] * others
+    for ordered in (texts, texts[::-1]):
+        assert (fact_reader(ordered) is not None) == about_elements
+
+
+def test_names_an_element_agrees_with_the_elements_mentioned():
+    from helpers.simulator.learners.knowledge import mentioned, names_an_element
+
+    for text in ["Sodium has atomic number 11.", "Fe and Cu.", "Hockey on ice.", "", "HE said"]:
+        assert names_an_element(text) == bool(mentioned(text))
+
+
 def test_entity_scores():
     scores = recipes.entity_scores([["Neon", "Argon"], ["Iron"]], [["Neon"], ["Iron"]])
     assert scores["exact_match"] == 0.5

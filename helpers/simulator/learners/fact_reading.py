@@ -25,9 +25,14 @@ def fact_reader(texts: list[str]) -> Reader | None:
     texts are not about elements (a reader would then only add noise)."""
     if not texts:
         return None
-    naming = sum(knowledge.subject(t) is not None for t in texts)
-    if naming < ABOUT_ELEMENTS_SHARE * len(texts):
-        return None
+    # Counted only as far as the answer is settled: a file of long posts is read for every job.
+    needed, naming = ABOUT_ELEMENTS_SHARE * len(texts), 0
+    for read, text in enumerate(texts, start=1):
+        naming += knowledge.names_an_element(text)
+        if naming >= needed:
+            break
+        if naming + len(texts) - read < needed:  # too few texts left to get there
+            return None
     reader = Reader()
     reader.learn([(t, t) for t in texts])
     return reader

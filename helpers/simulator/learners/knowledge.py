@@ -269,6 +269,14 @@ def mentioned(text: str) -> list[Element]:
     return found
 
 
+def names_an_element(text: str) -> bool:
+    """Whether `text` names any element (`mentioned` would find one), read only up to the first."""
+    pattern, table = _finder()
+    return any(
+        (table.get(m[0]) or table.get(m[0].lower())) is not None for m in pattern.finditer(text)
+    )
+
+
 def subject(text: str) -> Element | None:
     """The element a question is about: the last one it names (the question comes last)."""
     found = mentioned(text)
