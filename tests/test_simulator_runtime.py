@@ -445,3 +445,20 @@ def test_a_process_that_ran_a_simulator_leaves_its_models_out_of_the_last_collec
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0", "True", "True"], done.stdout + done.stderr
+
+
+def test_a_starting_server_loads_only_the_encoding_every_notebook_needs(monkeypatch):
+    # The chat models' o200k_base (67 MB) waits until a chat request or job needs it.
+    from helpers.simulator import server
+    from helpers.simulator.learners import prior
+    from helpers.tokens import get_encoding
+
+    monkeypatch.setattr(prior, "build_in_background", lambda names: None)
+    get_encoding.cache_clear()
+    try:
+        server._warm_up()
+        assert get_encoding.cache_info().currsize == 1
+        get_encoding(server.WARM_ENCODING)
+        assert get_encoding.cache_info().hits == 1
+    finally:
+        get_encoding.cache_clear()
