@@ -125,7 +125,8 @@ def planned(encoding, scorer: TokenModel, seen, text: str, share: float, top: in
     out, node, previous = [], (), START
     seen = seen.fork()
     for token in encoding.encode(text, disallowed_special=()):
-        options = dict(scorer.distribution(node, previous, seen, max(top, 1)))
+        # The likeliest rivals only when they are shown: the token's own chance is the same.
+        options = dict(scorer.distribution(node, previous, seen, top)) if top else {}
         if token not in options:
             options[token] = scorer.chance(token, node, previous, seen)
         mixed = {t: (1 - share) * p for t, p in options.items()}
