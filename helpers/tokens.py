@@ -6,7 +6,7 @@ tiktoken downloads an encoding the first time it is used and caches it. Offline,
 Reading tiktoken's file means decoding each of its 100,000 (cl100k_base) or 200,000 (o200k_base)
 base64 lines in Python, 0.05 and 0.12 s, which every kernel would pay again. What tiktoken's
 constructor reads is therefore also kept in the working folder's cache, as one `marshal` file per
-encoding (for this tiktoken and this Python), which reads in a fifth of that time.
+encoding (for this tiktoken and this Python), which reads in about a quarter of that time.
 """
 
 from __future__ import annotations

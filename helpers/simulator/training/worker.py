@@ -41,10 +41,10 @@ from helpers.simulator.training.session import TrainingSession, plan_steps, reso
 
 log = logging.getLogger("helpers.simulator")
 
-TICK = 0.02  # seconds between rounds of work when nothing is in flight
-# ... and while a job is in flight, so that the end of each state's pacing is noticed at once
-# (a round with nothing due is a few cheap reads). A new job or batch wakes the worker at once.
-ACTIVE_TICK = 0.005
+# Seconds between rounds of work: while a job is in flight, often enough that the end of each
+# state's pacing is noticed at once (a round with nothing due is a few cheap reads); while none
+# is, less often. A new job or batch wakes the worker at once (`wake`).
+ACTIVE_TICK, TICK = 0.005, 0.02
 LEASE = 3.0  # seconds a claim on a job lasts unless renewed
 TICK_BUDGET = 0.1  # seconds of training per job per round, so that progress is saved often
 # Wall-time pacing at speed 1: every state lasts a moment (a client polling more often than
