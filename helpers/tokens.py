@@ -22,6 +22,7 @@ from pathlib import Path
 
 import tiktoken
 
+from helpers.atomic import write_bytes_atomically
 from helpers.errors import CourseError
 from helpers.model_catalog import encoding_name_for
 from helpers.paths import cache_dir, use_shared_data
@@ -64,8 +65,6 @@ def get_encoding(name: str) -> tiktoken.Encoding:
             "tiktoken downloads it once and caches it; offline, set TIKTOKEN_CACHE_DIR to a "
             "folder that holds it, for example ../shared/tiktoken_cache beside the course."
         ) from None
-    from helpers.atomic import write_bytes_atomically
-
     with contextlib.suppress(OSError, ValueError):  # a read-only folder: read tiktoken's again
         write_bytes_atomically(path, marshal.dumps(arguments))
     return tiktoken.Encoding(**arguments)

@@ -25,9 +25,8 @@ def _refuse_tiktokens_file(monkeypatch):
     def refuse():
         raise OSError("tiktoken's file was read")
 
-    monkeypatch.setattr(
-        tokens, "_constructors", lambda: dict.fromkeys(tokens._constructors(), refuse)
-    )
+    refusing = dict.fromkeys(tokens._constructors(), refuse)
+    monkeypatch.setattr(tokens, "_constructors", lambda: refusing)
 
 
 @pytest.mark.parametrize("name", ["cl100k_base", "o200k_base"])

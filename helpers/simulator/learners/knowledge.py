@@ -258,23 +258,23 @@ def _literal(letter: str) -> str:
     return r"\s+" if letter == " " else re.escape(letter)
 
 
-def mentioned(text: str) -> list[Element]:
-    """The elements a text names, in order of first mention."""
+def _named(text: str):
+    """Each element `text` names, in the order it names them (repeats included), read lazily."""
     pattern, table = _finder()
-    found: list[Element] = []
     for match in pattern.finditer(text):
         item = table.get(match[0]) or table.get(match[0].lower())
-        if item is not None and item not in found:
-            found.append(item)
-    return found
+        if item is not None:
+            yield item
+
+
+def mentioned(text: str) -> list[Element]:
+    """The elements a text names, in order of first mention."""
+    return list(dict.fromkeys(_named(text)))
 
 
 def names_an_element(text: str) -> bool:
-    """Whether `text` names any element (`mentioned` would find one), read only up to the first."""
-    pattern, table = _finder()
-    return any(
-        (table.get(m[0]) or table.get(m[0].lower())) is not None for m in pattern.finditer(text)
-    )
+    """Whether `text` names any element, read only up to the first it names."""
+    return next(_named(text), None) is not None
 
 
 def subject(text: str) -> Element | None:

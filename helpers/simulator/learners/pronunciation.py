@@ -16,8 +16,8 @@ _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 
 
 def phones(word: str) -> list[str]:
-    """The dictionary's pronunciations of a word (lower-cased), or [] when it lacks it."""
-    return cmu_dictionary.pronunciations(word.strip("'"))  # any case
+    """The dictionary's pronunciations of a word (in any case), or [] when it lacks it."""
+    return cmu_dictionary.pronunciations(word.strip("'"))
 
 
 @functools.cache
