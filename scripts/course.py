@@ -194,9 +194,13 @@ def lint(args: list[str]) -> None:
     python("-m", "ruff", "format", "--check", ".", *args)
 
 
+# Loaded before pytest's other plugins: nbformat then starts without a grammar no test uses.
+QUICK_START = ["-p", "scripts.skip_iri_grammar"]
+
+
 def unit(args: list[str]) -> None:
     install(DEV)
-    python("-m", "pytest", *(args or ["tests"]))
+    python("-m", "pytest", *QUICK_START, *(args or ["tests"]))
 
 
 def nbval_args() -> list[str]:
@@ -208,7 +212,7 @@ def nbval_args() -> list[str]:
     # plugins for them (hypothesis's, anyio's, platformdirs') would add 0.9 s to the start.
     plugins = ["-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:platformdirs"]
     current = ["--nbval", "--nbval-current-env"]
-    return [*current, *sanitize, *skip, *plugins, "-o", "testpaths=notebooks"]
+    return [*QUICK_START, *current, *sanitize, *skip, *plugins, "-o", "testpaths=notebooks"]
 
 
 def nbval(args: list[str]) -> None:

@@ -17,6 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+import scripts.skip_iri_grammar  # noqa: F401  (before nbformat: see the module)
+
+# isort: split
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError

@@ -139,3 +139,24 @@ def test_notebook_kernels_import_this_checkouts_helpers(monkeypatch):
     monkeypatch.setattr(course, "remove_tree", lambda path: None)
     paths = course.notebook_env()["PYTHONPATH"].split(os.pathsep)
     assert paths == [str(REPO_ROOT), "elsewhere"]
+
+
+def test_test_runners_skip_the_iri_grammar_and_still_validate_notebooks():
+    """The runners load scripts.skip_iri_grammar first; nbformat still rejects a bad notebook."""
+    assert course.nbval_args()[:2] == course.QUICK_START == ["-p", "scripts.skip_iri_grammar"]
+    probe = (
+        "import scripts.skip_iri_grammar, sys, nbformat\n"
+        "from nbformat.v4 import new_code_cell, new_notebook\n"
+        "assert sys.modules['rfc3987_syntax'] is None\n"
+        "nb = new_notebook(cells=[new_code_cell('1 + 1')])\n"
+        "nbformat.validate(nb)\n"
+        "nb.cells[0]['cell_type'] = 'no such type'\n"
+        "try:\n"
+        "    nbformat.validate(nb)\n"
+        "except nbformat.ValidationError:\n"
+        "    print('rejected')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "rejected"

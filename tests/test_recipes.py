@@ -61,6 +61,18 @@ def test_names_an_element_agrees_with_the_elements_mentioned():
         assert names_an_element(text) == bool(mentioned(text))
 
 
+def test_a_texts_words_are_read_once_and_handed_out_as_new_lists():
+    from helpers.simulator.learners.text_features import _words, words
+
+    text = "Gretzky's 1981-82 season: 92 goals (e-mail gretzky@nhl.com)."
+    first = words(text)
+    assert first == ["gretzky's", "1981-82", "season", "92", "goals", "e-mail", "gretzky@nhl.com"]
+    hits = _words.cache_info().hits
+    first.append("changed by a caller")  # a trainer adds fact words to the list it gets
+    assert words(text) == first[:-1]
+    assert _words.cache_info().hits == hits + 1
+
+
 def test_entity_scores():
     scores = recipes.entity_scores([["Neon", "Argon"], ["Iron"]], [["Neon"], ["Iron"]])
     assert scores["exact_match"] == 0.5

@@ -192,6 +192,14 @@ def context_tokens(encoding, context: str, cue: str) -> InView:
     return seen
 
 
+def _row(table: dict, key) -> Counter:
+    """`table[key]`, made empty the first time (a Counter is built only when it is missing)."""
+    row = table.get(key)
+    if row is None:
+        row = table[key] = Counter()
+    return row
+
+
 class TokenModel:
     """The per-token probabilities of a (partly) fine-tuned model.
 
@@ -471,21 +479,23 @@ class TokenModel:
         self._outcome_memo.clear()
         for tokens, seen in zip(sequences, seens, strict=True):
             answer = hash(tuple(tokens))  # an answer learned again is the same answer
-            origin = seen.origin if isinstance(seen, InView) else {}
-            node, previous = (), START
-            for token in tokens:
-                place = context_class(node)
+            kept = isinstance(seen, InView)  # an example's, as `chances` keeps its walk
+            seen = seen if kept else InView(seen)
+            # The places the answer's tokens are written at, from its walk: a trainer has just
+            # scored this answer, so the walk is already there.
+            walk = self._walk(tokens, seen, keep=kept)
+            for token, (_, previous, (place, _, _), _) in zip(tokens, walk, strict=True):
                 general, mine = self._split(("pair", previous, token), answer, rate)
                 for table, totals, add in (
                     (self.bigrams, self.row_totals, general),
                     (self.memory, self.memory_totals, mine),
                 ):
                     if add:
-                        table.setdefault(previous, Counter())[token] += add
+                        _row(table, previous)[token] += add
                         totals[previous] = totals.get(previous, 0.0) + add
                 kind = token if token in self.closed else OPEN
                 general, _ = self._split(("place", place, kind), answer, rate)
-                self.classes.setdefault(place, Counter())[kind] += general
+                _row(self.classes, place)[kind] += general
                 self.class_totals[place] = self.class_totals.get(place, 0.0) + general
                 general, mine = self._split(("token", token), answer, rate)
                 if general and not self.unigrams[token]:
@@ -494,16 +504,15 @@ class TokenModel:
                 self.own[token] += mine
                 self.total += general
                 self.closed_count += general * (token in self.closed)
-                sources = origin.get(token, ((NONE, 1.0),))
+                sources = seen.origin.get(token, ((NONE, 1.0),))
                 for key in ((0, previous), (1, place)):
-                    row = self.gates.setdefault(key, Counter())
+                    row = _row(self.gates, key)
                     for source, part in sources:
                         general, _ = self._split(("gate", key, source), answer, rate * part)
                         row[source] += general
                         self.gate_totals[key] = self.gate_totals.get(key, 0.0) + general
                         if key[0] == 1:
                             self.gate_all[source] += general
-                node, previous = self.prior.step(node, token), token
             self.exposure += exposure
 
     def copy(self, encoding) -> TokenModel:

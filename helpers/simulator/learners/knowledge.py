@@ -272,6 +272,7 @@ def mentioned(text: str) -> list[Element]:
     return list(dict.fromkeys(_named(text)))
 
 
+@functools.lru_cache(maxsize=4096)  # each job on a file asks this of all its texts again
 def names_an_element(text: str) -> bool:
     """Whether `text` names any element, read only up to the first it names."""
     return next(_named(text), None) is not None
