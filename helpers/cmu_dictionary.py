@@ -18,6 +18,8 @@ from __future__ import annotations
 import functools
 import re
 
+from helpers.long_lived import freeze_once
+
 _STRESS = re.compile(r"[^012]")
 
 
@@ -36,6 +38,7 @@ def _entries() -> dict[str, list[str]]:
         word, _, phones = line.partition(" ")
         # Further pronunciations are listed as "read(2)".
         entries.setdefault(word.split("(", 1)[0].lower(), []).append(phones)
+    freeze_once("pronunciations")  # 126,000 lists that stay for the life of the process
     return entries
 
 

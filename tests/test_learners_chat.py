@@ -13,7 +13,7 @@ from helpers import limerick_checks as checks
 from helpers.limericks import SPLIT, load_limericks
 from helpers.simulator.answers import base_answer, write
 from helpers.simulator.learners import knowledge
-from helpers.simulator.learners.chat import context_tokens
+from helpers.simulator.learners.chat import InView, context_tokens
 from helpers.simulator.learners.forms import REFUSAL, Chooser, Form, agree_articles
 from helpers.simulator.learners.probes import (
     abstract,
@@ -479,3 +479,23 @@ def test_an_extraction_learns_the_case_its_answers_copy_in():
     assert kept.kind == lowered.kind == "extraction"
     assert kept.write(question, Chooser(np.random.default_rng(0), 0.0))[0] == " Zagreb"
     assert lowered.write(question, Chooser(np.random.default_rng(0), 0.0))[0] == " zagreb"
+
+
+def test_a_fork_of_what_a_model_reads_is_independent_of_it_and_of_other_forks():
+    # Forks share the rows of what followed each token until one of them reads more.
+    parent = InView({1: 0.5, 2: 0.5}, sources={"question": {1: 1.0}})
+    parent.read([1, 2, 3])
+    before = {a: dict(row) for a, row in parent.after.items()}
+    one, two = parent.fork(), parent.fork()
+    one.read([1, 4, 2, 5])
+    two.read([2, 6])
+    parent.read([1, 7])  # the parent reads on too
+    assert one.after == {1: {2: 1.0, 4: 1.0}, 2: {3: 1.0, 5: 1.0}, 4: {2: 1.0}}
+    assert two.after == {1: {2: 1.0}, 2: {3: 1.0, 6: 1.0}}
+    assert parent.after == {1: {2: 1.0, 7: 1.0}, 2: {3: 1.0}}
+    assert before == {1: {2: 1.0}, 2: {3: 1.0}}
+    grandchild = one.fork()
+    grandchild.read([4, 8])
+    assert one.after[4] == {2: 1.0} and grandchild.after[4] == {2: 1.0, 8: 1.0}
+    assert dict(one) == dict(parent) and one.names == parent.names == ("question",)
+    assert one.induction(1) == {2: 0.5, 4: 0.5}

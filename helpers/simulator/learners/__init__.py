@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from helpers.long_lived import freeze_once
 from helpers.simulator.learners.chat import ChatModel, ChatTrainer
 from helpers.simulator.learners.classifier import ClassifierTrainer, LabelModel
 
@@ -31,12 +32,18 @@ def learner_kind(answers: list[str]) -> str:
     return "language_model"
 
 
+# The simulator's first model work in a process (a job's training, or a request to a fine-tuned
+# model) comes after the notebook's imports: what is alive then stays (helpers.long_lived).
+
+
 def make_trainer(kind: str, train, valid, encoding, hyperparameters: dict, parent=None):
     """A trainer for `kind`; it starts from `parent` (a trained model) when that is of its kind."""
+    freeze_once("models")
     trainer = ClassifierTrainer if kind == "classifier" else ChatTrainer
     return trainer(train, valid, encoding, hyperparameters, parent)
 
 
 def load_model(meta: dict, arrays: dict, encoding):
+    freeze_once("models")
     model = LabelModel if meta["kind"] == "classifier" else ChatModel
     return model.from_state(meta, arrays, encoding)

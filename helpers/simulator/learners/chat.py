@@ -122,16 +122,36 @@ class InView(dict):
         for source, row in self.sources.items():
             for token, share in row.items():
                 self.found[token] = (*self.found.get(token, ()), (source, share))
+        # The rows of `after` this view may change in place; None: all of them. Forks share
+        # rows, and each copies a row before it first writes to it.
+        self._own: set[int] | None = None
 
     def read(self, tokens: list[int], strength: float = 1.0) -> None:
+        after, own = self.after, self._own
         for a, b in zip(tokens, tokens[1:], strict=False):
-            row = self.after.setdefault(a, {})
+            row = after.get(a)
+            if own is not None and a not in own:
+                row = after[a] = dict(row) if row else {}
+                own.add(a)
+            elif row is None:
+                row = after[a] = {}
             row[b] = row.get(b, 0.0) + strength
 
     def fork(self) -> InView:
-        """A copy to read an answer into, token by token, leaving this one as it was."""
-        after = {a: dict(row) for a, row in self.after.items()}
-        return InView(self, after, self.sources, self.origin)
+        """A copy to read an answer into, token by token, leaving this one as it was. Every
+        answer a model writes or scores is read into a fork of its context: the rows of what
+        followed each token are shared, not copied, until one of the two reads more."""
+        view = InView.__new__(InView)
+        dict.__init__(view, self)
+        view.after = dict(self.after)
+        view.sources, view.origin, view.names, view.found = (
+            self.sources,
+            self.origin,
+            self.names,
+            self.found,
+        )
+        view._own, self._own = set(), set()
+        return view
 
     def induction(self, previous: int) -> dict[int, float] | None:
         row = self.after.get(previous)

@@ -49,6 +49,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.long_lived import freeze_once
+
 N_WORDS = 20_000
 N_CAPITALISED = 15_000  # rarer listed words are written in lower case only (to build quickly)
 FLOOR = 0.01  # share of probability spread evenly over the whole vocabulary
@@ -470,6 +472,7 @@ def _prior_for(name: str, encoding) -> LanguagePrior:
     if found is None and _background_build_ended(name):
         found = _read_cached(path, encoding)
     if found is not None:
+        freeze_once(f"prior {name}")  # kept for the life of the process
         return found
     model = LanguagePrior(encoding)
     # The rhyme index too (it needs the pronunciation dictionary, half a second to load): a
@@ -479,6 +482,7 @@ def _prior_for(name: str, encoding) -> LanguagePrior:
     fields = {k: v for k, v in vars(model).items() if k not in skip}
     with contextlib.suppress(OSError):  # a read-only working folder: built again next time
         write_bytes_atomically(path, marshal.dumps(fields))
+    freeze_once(f"prior {name}")
     return model
 
 

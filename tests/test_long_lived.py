@@ -1,0 +1,45 @@
+"""The tables that live as long as the process are kept out of the garbage collector's way."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from helpers import long_lived
+from helpers.paths import REPO_ROOT
+
+
+def test_each_moment_freezes_once(monkeypatch):
+    frozen = []
+    monkeypatch.setattr(long_lived, "_frozen", set())
+    monkeypatch.setattr(long_lived.gc, "freeze", lambda: frozen.append(True))
+    assert long_lived.freeze_once("models") is True
+    assert long_lived.freeze_once("models") is False  # what is frozen stays bounded
+    assert long_lived.freeze_once("pronunciations") is True
+    assert len(frozen) == 2
+
+
+def test_loaded_tables_and_imports_before_the_first_model_are_frozen():
+    # In a fresh process: nothing frozen at first; the pronunciation dictionary's 126,000 lists
+    # once it is read; what the process imported, at the first model a trainer makes.
+    probe = (
+        "import gc\n"
+        "from helpers import cmu_dictionary\n"
+        "from helpers.simulator.learners import make_trainer\n"
+        "before = gc.get_freeze_count()\n"
+        "cmu_dictionary.pronunciations('neon')\n"
+        "after_dictionary = gc.get_freeze_count()\n"
+        "import pandas\n"
+        "try:\n"
+        "    make_trainer('classifier', [], [], None, {})\n"
+        "except Exception:\n"
+        "    pass  # no data: the trainer fails, after the moment it freezes\n"
+        "print(before, after_dictionary, gc.get_freeze_count())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    before, after_dictionary, after_model = map(int, done.stdout.split())
+    assert before == 0
+    assert after_dictionary - before > 100_000
+    assert after_model - after_dictionary > 10_000  # pandas, imported since
