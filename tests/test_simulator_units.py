@@ -369,3 +369,26 @@ def test_a_prior_whose_background_build_fails_is_built_where_it_is_needed(tmp_pa
         language._prior_for.cache_clear()
     assert model.vocabulary_size > 100_000
     assert len(list((tmp_path / "cache").glob("prior-o200k_base-*"))) == 1
+
+
+def test_a_states_candidates_get_the_same_probabilities_one_by_one_and_together():
+    # `probabilities` works out what depends on the state once; it must not change a digit.
+    import random
+
+    from helpers.simulator.learners.prior import prior
+    from helpers.tokens import get_encoding
+
+    encoding = get_encoding("cl100k_base")
+    language = prior(encoding)
+    verse = "Neon glows so bright,\nin signs that shine at night.\nIt is number ten, a gas!\n"
+    states, state = [None], None
+    for token in encoding.encode(verse * 2):  # inside words, between them, at rhymes
+        state = language.step(state, token)
+        states.append(state)
+    rng = random.Random(7)
+    for state in states:
+        tokens = [t for t, _ in language.likeliest(state, 5)]
+        tokens += [rng.randrange(100_000) for _ in range(20)]
+        assert language.probabilities(state, tokens) == [
+            language.probability(state, t) for t in tokens
+        ]

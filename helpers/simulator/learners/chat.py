@@ -267,7 +267,7 @@ class TokenModel:
                 self.gate_all.update(row)
         self.exposure = exposure
         self._gate_memo: dict[tuple, dict[str, float]] = {}
-        self._outcome_memo: dict[tuple, tuple[list, list]] = {}
+        self._outcome_memo: dict[tuple, tuple[list, dict, list]] = {}
         self._walks: dict[tuple, tuple] = {}  # (id of seen, answer) -> (seen, its `_walk`)
         # the distinct tokens learned, each at its first sighting's weight
         self.types = types if types is not None else COUNT_SCALE * len(self.unigrams)
@@ -298,16 +298,21 @@ class TokenModel:
             outcomes = [s for s in self.gate_all if s == NONE or s in seen.sources]
             found = self._outcome_memo[seen.names] = (
                 outcomes,
+                {s: i for i, s in enumerate(outcomes)},
                 [self.gate_all[s] for s in outcomes],
             )
-        outcomes, chance = found
+        outcomes, index, chance = found
         for key in ((1, place), (0, previous)):
             row = self.gates.get(key)
             if row:
                 trust = GATE_BACKOFF * COUNT_SCALE * len(row) / (sum(chance) or 1.0)
-                chance = [
-                    row.get(s, 0.0) + trust * c for s, c in zip(outcomes, chance, strict=True)
-                ]
+                # Every outcome's coarser count, trusted so, plus this row's count: a row has
+                # seen a few of the twenty-odd outcomes, so only those are added.
+                chance = [trust * c for c in chance]
+                for source, count in row.items():
+                    i = index.get(source)
+                    if i is not None:
+                        chance[i] = count + chance[i]
         norm = sum(chance) or 1.0
         return {s: c / norm for s, c in zip(outcomes, chance, strict=True) if c > 0}
 

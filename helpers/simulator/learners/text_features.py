@@ -72,11 +72,11 @@ class TfidfFeatures:
         return self.rows_of_words([words(t) for t in texts])
 
     def rows_of_words(self, texts: list[list[str]]) -> list[tuple[np.ndarray, np.ndarray]]:
-        vocabulary, out = self.vocabulary, []
+        known, out = self.vocabulary.get, []
         for text in texts:
-            pairs = sorted((vocabulary[w], n) for w, n in Counter(text).items() if w in vocabulary)
-            columns = np.array([c for c, _ in pairs], dtype=np.int64)
-            counts = np.array([n for _, n in pairs], dtype=float)
+            found = (column for column in map(known, text) if column is not None)
+            # The columns in order, and how often the text has each word.
+            columns, counts = np.unique(np.fromiter(found, dtype=np.int64), return_counts=True)
             weights = (1.0 + np.log(counts)) * self.idf[columns]
             norm = float(np.sqrt(weights @ weights))
             out.append((columns, weights / norm if norm > 0 else weights))
