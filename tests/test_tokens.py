@@ -14,9 +14,15 @@ SAMPLE = "Fine-tuning babbage-002 on 1,197 posts: naïve café 微调 🚀\n\n\t
 def fresh(tmp_path, monkeypatch):
     """A working folder of its own, and no encoding loaded yet in this process."""
     monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path))
+    monkeypatch.setattr(tiktoken.registry, "ENCODINGS", {})  # none loaded by tiktoken either
     get_encoding.cache_clear()
     yield tmp_path
     get_encoding.cache_clear()
+
+
+def _tiktokens_own(name: str) -> tiktoken.Encoding:
+    """The encoding as tiktoken itself reads it from its file, a separate object."""
+    return tiktoken.Encoding(**tokens._constructors()[name]())
 
 
 def _refuse_tiktokens_file(monkeypatch):
@@ -31,13 +37,15 @@ def _refuse_tiktokens_file(monkeypatch):
 
 @pytest.mark.parametrize("name", ["cl100k_base", "o200k_base"])
 def test_a_kept_encoding_encodes_exactly_as_tiktoken(fresh, monkeypatch, name):
+    reference = _tiktokens_own(name)
     get_encoding(name)
     kept = tokens._kept_path(name)
     assert kept.is_file() and kept.parent == fresh / "cache"
     get_encoding.cache_clear()
+    tiktoken.registry.ENCODINGS.clear()
     _refuse_tiktokens_file(monkeypatch)
     again = get_encoding(name)  # from the kept file
-    reference = tiktoken.get_encoding(name)
+    assert again is not reference
     assert again.encode(SAMPLE, allowed_special="all") == reference.encode(
         SAMPLE, allowed_special="all"
     )
@@ -51,8 +59,8 @@ def test_an_unreadable_kept_encoding_is_read_from_tiktoken_and_kept_anew(fresh):
     kept.parent.mkdir(parents=True)
     kept.write_bytes(b"not marshal at all")
     encoding = get_encoding("cl100k_base")
-    assert encoding.encode("hello world") == tiktoken.get_encoding("cl100k_base").encode(
-        "hello world"
+    assert encoding.encode(SAMPLE, disallowed_special=()) == _tiktokens_own("cl100k_base").encode(
+        SAMPLE, disallowed_special=()
     )
     assert tokens._read_kept(kept) is not None  # written whole this time
 
@@ -61,3 +69,16 @@ def test_an_unknown_encoding_is_a_clear_error_and_nothing_is_kept(fresh):
     with pytest.raises(EncodingUnavailable, match="no_such_encoding"):
         get_encoding("no_such_encoding")
     assert not list(fresh.glob("cache/tiktoken-*"))
+
+
+@pytest.mark.parametrize("tiktoken_first", [False, True])
+def test_tiktoken_and_the_course_share_one_loaded_encoding(fresh, tiktoken_first):
+    # Notebooks call tiktoken themselves; the simulator and the helpers call get_encoding.
+    if tiktoken_first:
+        first = tiktoken.encoding_for_model("babbage-002")
+        assert get_encoding("cl100k_base") is first
+    else:
+        first = get_encoding("cl100k_base")
+        assert tiktoken.encoding_for_model("babbage-002") is first
+    assert tiktoken.get_encoding("cl100k_base") is first
+    assert list(tiktoken.registry.ENCODINGS) == ["cl100k_base"]
