@@ -499,3 +499,20 @@ def test_a_fork_of_what_a_model_reads_is_independent_of_it_and_of_other_forks():
     assert one.after[4] == {2: 1.0} and grandchild.after[4] == {2: 1.0, 8: 1.0}
     assert dict(one) == dict(parent) and one.names == parent.names == ("question",)
     assert one.induction(1) == {2: 0.5, 4: 0.5}
+
+
+def test_a_sampled_pick_draws_what_numpys_choice_would():
+    # Chooser.pick draws with the cumulative shares itself; the same generator state must give
+    # the same choice as `rng.choice(n, p=shares)` (the simulator's outputs depend on it).
+    for seed in range(100):
+        weights = np.random.default_rng(seed).random(1 + seed % 37) + 1e-3
+        ours = Chooser(np.random.default_rng(seed), temperature=0.8)
+        theirs = np.random.default_rng(seed)
+        learned = weights / weights.sum()
+        scaled = np.exp(np.log(learned) / 0.8)
+        scaled /= scaled.sum()
+        order = np.argsort(-scaled, kind="stable")
+        shares = scaled[order] / scaled[order].sum()
+        for _ in range(20):
+            picked, _ = ours.pick(list(range(len(weights))), weights)
+            assert picked == int(order[theirs.choice(len(order), p=shares)])
