@@ -15,7 +15,7 @@ def test_each_moment_freezes_once(monkeypatch):
     monkeypatch.setattr(long_lived.gc, "freeze", lambda: frozen.append(True))
     assert long_lived.freeze_once("models") is True
     assert long_lived.freeze_once("models") is False  # what is frozen stays bounded
-    assert long_lived.freeze_once("pronunciations") is True
+    assert long_lived.freeze_once("prior cl100k_base") is True
     assert len(frozen) == 2
 
 

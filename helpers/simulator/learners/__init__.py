@@ -32,12 +32,10 @@ def learner_kind(answers: list[str]) -> str:
     return "language_model"
 
 
-# The simulator's first model work in a process (a job's training, or a request to a fine-tuned
-# model) comes after the notebook's imports: what is alive then stays (helpers.long_lived).
-
-
 def make_trainer(kind: str, train, valid, encoding, hyperparameters: dict, parent=None):
     """A trainer for `kind`; it starts from `parent` (a trained model) when that is of its kind."""
+    # The simulator's first model work in a process (training a job, or answering with a
+    # fine-tuned model) comes after the notebook's imports: what is alive then stays.
     freeze_once("models")
     trainer = ClassifierTrainer if kind == "classifier" else ChatTrainer
     return trainer(train, valid, encoding, hyperparameters, parent)
