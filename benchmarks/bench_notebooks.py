@@ -9,6 +9,12 @@ target was set against this floor); nbval kills the suite's kernels instead, so 
 measured that way ("killed"), the fairer yardstick of what the notebooks themselves cost. Suite
 and floors are measured in pairs, one after the other, three times; the figures are the medians.
 Targets: suite <= 1.5 x floor B, and under 45 s on 2 cores.
+
+The machine's speed drifts (a shared 2-core machine ran the same code twice as slowly on one
+day as on another), and the ratio drifts with it: the suite is nearly all Python work, which
+slows down in step, while part of a floor kernel's time is spent waiting on its start and
+shutdown, which does not. So each pair also reports `machine_seconds`: a fixed pure-Python loop,
+timed in a fresh process before and after the pair, to read each ratio against.
 """
 
 from __future__ import annotations
@@ -81,6 +87,25 @@ def time_floor(n_kernels: int, source: str, shutdown: str = "graceful") -> float
         return time.perf_counter() - started
 
 
+MACHINE_LOOP = """
+import time
+started = time.perf_counter()
+total = 0
+for i in range(5_000_000):
+    total += i
+print(time.perf_counter() - started)
+"""
+
+
+def machine_seconds() -> float:
+    """Seconds a fresh Python takes for a fixed loop of 5 million additions: how fast the
+    machine runs Python just now (about 0.2 s on an idle 2-core machine of ours)."""
+    done = subprocess.run(
+        [sys.executable, "-c", MACHINE_LOOP], capture_output=True, text=True, check=True
+    )
+    return float(done.stdout)
+
+
 def time_each_notebook() -> dict[str, float]:
     """Each notebook in order, solutions last, in one fresh state, as `make run` does."""
     timings = {}
@@ -110,6 +135,7 @@ def run() -> dict:
     course = course_notebooks()
     runs = []
     for _ in range(RUNS):
+        before = machine_seconds()
         with tempfile.TemporaryDirectory() as root:
             suite = time_nbval(course, Path(root))
             solutions = time_nbval(solution_notebooks(), Path(root))
@@ -118,6 +144,7 @@ def run() -> dict:
         floor_b_killed = time_floor(len(course), IMPORTS + BACKEND, shutdown="immediate")
         runs.append(
             {
+                "machine_seconds": (before + machine_seconds()) / 2,
                 "suite": suite,
                 "solutions": solutions,
                 "floor_a": floor_a,
@@ -144,6 +171,9 @@ def run() -> dict:
         "target_suite_over_floor_b": 1.5,
         "target_suite_seconds": 45,
         "solutions_seconds": median["solutions"],
+        "machine_seconds (a fixed Python loop; higher is a slower machine)": median[
+            "machine_seconds"
+        ],
         "each_run": [{k: round(v, 2) for k, v in r.items()} for r in runs],
         "per_notebook_seconds": time_each_notebook(),
     }
