@@ -364,6 +364,9 @@ def test_interrupting_the_kernel_cancels_the_batch(env):
             [f"i{n}" for n in range(200)], "m", concurrency=2, per_request=1, retry=FAST
         )
 
+    # A kernel turns SIGINT into KeyboardInterrupt; a Python started with SIGINT ignored (by
+    # nohup, or as a shell's background job) would not, so the test sets Python's own handler.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()  # Jupyter's interrupt
     loop = asyncio.new_event_loop()  # like ipykernel's loop: no SIGINT handler of its own
     try:
@@ -371,6 +374,7 @@ def test_interrupting_the_kernel_cancels_the_batch(env):
             loop.run_until_complete(notebook_cell())
     finally:
         loop.close()
+        signal.signal(signal.SIGINT, previous)
     # It stopped part way (however late a loaded machine delivered the interrupt), and nothing
     # goes on sending after it.
     sent = sum(len(times) for times in env.attempts.values())
