@@ -18,13 +18,14 @@ down, and gives up after a bounded number of retries with a clear error.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import random
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import openai
@@ -253,6 +254,9 @@ def chat_all(
     )
 
 
+INTERRUPT_CHECK = 0.1  # seconds between two looks for an interrupt while a batch runs
+
+
 def run_coroutine(make: Callable[[], Awaitable]):
     """Run a coroutine to its end from plain code, even inside Jupyter.
 
@@ -276,11 +280,17 @@ def run_coroutine(make: Callable[[], Awaitable]):
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch") as pool:
         future = pool.submit(asyncio.run, main())
         try:
+            # Waited for in slices: the system may hand the interrupt (SIGINT) to another of the
+            # kernel's threads, and Python raises it in this one only when this one wakes up.
+            while not future.done():
+                wait([future], timeout=INTERRUPT_CHECK)
             return future.result()
         except KeyboardInterrupt:
             interrupted.set()
             if "task" in running:
-                running["loop"].call_soon_threadsafe(running["task"].cancel)
+                # The batch may have ended just before the interrupt: its loop is then closed.
+                with contextlib.suppress(RuntimeError):
+                    running["loop"].call_soon_threadsafe(running["task"].cancel)
             raise  # leaving the `with` waits until the cancelled batch has closed its client
 
 

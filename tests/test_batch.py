@@ -356,7 +356,20 @@ def test_backoff_doubles_and_is_capped_when_no_delay_is_asked():
         assert 0.5 * min(5.0, 2**n) <= delay <= min(5.0, 2**n)
 
 
-def test_interrupting_the_kernel_cancels_the_batch(env):
+def _interrupt_the_process():
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def _interrupt_this_thread():
+    # The system may deliver a process's SIGINT to any of its threads; Python raises it in the
+    # main thread only when that thread next wakes up.
+    signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+
+@pytest.mark.parametrize(
+    "interrupt", [_interrupt_the_process, _interrupt_this_thread], ids=["process", "other-thread"]
+)
+def test_interrupting_the_kernel_cancels_the_batch(env, interrupt):
     env.delay = 0.05  # 200 prompts two at a time would take five seconds
 
     async def notebook_cell():
@@ -367,7 +380,7 @@ def test_interrupting_the_kernel_cancels_the_batch(env):
     # A kernel turns SIGINT into KeyboardInterrupt; a Python started with SIGINT ignored (by
     # nohup, or as a shell's background job) would not, so the test sets Python's own handler.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()  # Jupyter's interrupt
+    threading.Timer(0.3, interrupt).start()  # Jupyter's interrupt
     loop = asyncio.new_event_loop()  # like ipykernel's loop: no SIGINT handler of its own
     try:
         with pytest.raises(KeyboardInterrupt):
