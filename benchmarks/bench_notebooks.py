@@ -14,6 +14,10 @@ The machine's speed drifts (a shared 2-core machine ran the same code more than 
 on one day as on another), and the ratio has drifted with it: 1.49 to 1.57 on a fast day, 1.61 to
 1.96 on a slow one, for the same code. So each pair also reports `machine_seconds`: a fixed
 pure-Python loop, timed in a fresh process before and after the pair, to read each ratio against.
+The bench reports, too, the CPU seconds the suite and floor B used: nbval's, the kernels' and this
+process's (not those of processes started in a session of their own, such as the prior's
+background build). On a slow day the CPU ratio was 2.0 to 2.2 where the wall ratio was 1.8 to 1.9:
+there the suite spent more CPU per second of the floor's, not more time waiting.
 """
 
 from __future__ import annotations
@@ -105,6 +109,13 @@ def machine_seconds() -> float:
     return float(done.stdout)
 
 
+def cpu_seconds() -> float:
+    """CPU seconds (user and system) of this process and of every child it has waited for: the
+    kernels a floor starts, and nbval's process with its kernels. (Windows counts no children.)"""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def time_each_notebook() -> dict[str, float]:
     """Each notebook in order, solutions last, in one fresh state, as `make run` does."""
     timings = {}
@@ -136,10 +147,14 @@ def run() -> dict:
     for _ in range(RUNS):
         before = machine_seconds()
         with tempfile.TemporaryDirectory() as root:
+            cpu = cpu_seconds()
             suite = time_nbval(course, Path(root))
+            suite_cpu = cpu_seconds() - cpu
             solutions = time_nbval(solution_notebooks(), Path(root))
         floor_a = time_floor(len(course), IMPORTS)
+        cpu = cpu_seconds()
         floor_b = time_floor(len(course), IMPORTS + BACKEND)
+        floor_b_cpu = cpu_seconds() - cpu
         floor_b_killed = time_floor(len(course), IMPORTS + BACKEND, shutdown="immediate")
         runs.append(
             {
@@ -152,6 +167,9 @@ def run() -> dict:
                 "suite_over_floor_a": suite / floor_a,
                 "suite_over_floor_b": suite / floor_b,
                 "suite_over_floor_b_killed": suite / floor_b_killed,
+                "suite_cpu": suite_cpu,
+                "floor_b_cpu": floor_b_cpu,
+                "suite_over_floor_b_cpu": suite_cpu / floor_b_cpu,
             }
         )
     median = {key: round(statistics.median(r[key] for r in runs), 2) for key in runs[0]}
@@ -170,6 +188,9 @@ def run() -> dict:
         "target_suite_over_floor_b": 1.5,
         "target_suite_seconds": 45,
         "solutions_seconds": median["solutions"],
+        "suite_cpu_seconds": median["suite_cpu"],
+        "floor_b_cpu_seconds": median["floor_b_cpu"],
+        "suite_over_floor_b_cpu": median["suite_over_floor_b_cpu"],
         "machine_seconds (a fixed Python loop; higher is a slower machine)": median[
             "machine_seconds"
         ],
