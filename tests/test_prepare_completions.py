@@ -170,6 +170,19 @@ def test_the_command_on_the_sports_file(sports_file, tmp_path):
     assert str(tmp_path) not in out and result.stderr == ""
 
 
+def test_the_advice_asks_for_as_many_tokens_as_the_longest_label(tmp_path):
+    # In cl100k_base a space and a digit are two tokens: " 1" needs max_tokens=2.
+    pytest.importorskip("tiktoken")
+    rows = [
+        {"prompt": f"Ticket {i} about the printer\n\n###\n\n", "completion": f" {i % 4 + 1}"}
+        for i in range(40)
+    ]
+    path = write_jsonl(tmp_path / "numbers.jsonl", rows)
+    text = prepare_completions_file(path, quiet=True, echo=False).text
+    assert "max_tokens=2" in text and "max_tokens=1" not in text
+    assert "' 4' is 2 tokens for babbage-002" in text and "logprobs=4" in text
+
+
 # --- asking, declining, writing ---------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from helpers.prepare_data.completion_checks import CLASSIFICATION, Finding
 from helpers.prepare_data.conversation import Conversation
 from helpers.prepare_data.output_files import jsonl_bytes, prepared_paths, write_jsonl_files
 from helpers.prepare_data.readers import Table, read_table
-from helpers.tokens import EncodingUnavailable, count_prompt_completion
+from helpers.tokens import EncodingUnavailable, count_prompt_completion, count_text
 
 MAX_VALID_EXAMPLES = 1000
 TRAIN_FRACTION = 0.8
@@ -289,8 +289,28 @@ def _print_next_steps(report: PreparationReport, names, frame, talk) -> None:
             "ends where your training completions did."
         )
     if report.task_type == CLASSIFICATION:
-        n_classes = frame["completion"].nunique()
-        talk.say(
-            "For classification, ask for a single token, max_tokens=1 (with temperature=0), and "
-            f"logprobs={min(n_classes, MAX_LOGPROBS)} to see how likely the model finds each class."
+        talk.say(_classification_advice(frame["completion"].unique(), report.model))
+
+
+def _classification_advice(labels, model: str) -> str:
+    """How to ask a classifier for its answer: as many tokens as the longest label takes (a
+    space and a digit are two tokens in cl100k_base), and a logprob per class."""
+    logprobs = f"logprobs={min(len(labels), MAX_LOGPROBS)}"
+    try:
+        lengths = {label: count_text(label, model) for label in labels}
+    except EncodingUnavailable:  # the estimate above says why; the advice stays general
+        return (
+            "For classification, ask for as many tokens as the longest class label takes "
+            f"(with temperature=0), and {logprobs} to see how likely the model finds each class."
         )
+    longest = max(lengths, key=lambda label: (lengths[label], label))
+    if lengths[longest] == 1:
+        return (
+            "For classification, ask for a single token, max_tokens=1 (with temperature=0), and "
+            f"{logprobs} to see how likely the model finds each class."
+        )
+    return (
+        f"For classification, ask for max_tokens={lengths[longest]} (with temperature=0): the "
+        f"class label {longest!r} is {lengths[longest]} tokens for {model}. Set {logprobs} and "
+        "read each class's chance at the first token where the labels differ."
+    )
