@@ -60,8 +60,18 @@ def plot_training(results: pd.DataFrame, n_epochs: int, title: str) -> Figure:
         mark_epochs(ax, boundaries)
         ax.set(title=panel, xlabel="step", ylabel=ylabel, xlim=(0, total * 1.01))
         ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="center right", fontsize="small", framealpha=0.9)
+    # One legend for both panels (they draw the same series), below them: a legend inside a
+    # panel hides validation points wherever it is put.
+    handles, labels = [], []
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    if handles:
+        figure.legend(
+            handles, labels, loc="outside lower center", ncol=len(handles), fontsize="small"
+        )
     figure.suptitle(title)
     return figure
 

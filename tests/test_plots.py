@@ -51,7 +51,9 @@ def test_training_figure_has_two_panels_with_train_smoothing_and_validation():
     window = rolling_window(60)
     for ax in (loss, accuracy):
         assert labels_of(ax) == ["train (per step)", f"train ({window}-step mean)", "validation"]
-        assert [t.get_text() for t in ax.get_legend().get_texts()] == labels_of(ax)
+        assert ax.get_legend() is None  # inside a panel, a legend hides points
+    (legend,) = figure.legends  # one for both panels, below them
+    assert [t.get_text() for t in legend.get_texts()] == labels_of(loss)
     raw, smooth, valid = (line for line in loss.get_lines() if line.get_label()[0] != "_")
     assert raw.get_linewidth() < smooth.get_linewidth()
     assert list(raw.get_ydata()) == pytest.approx(list(table["train_loss"]))
