@@ -12,6 +12,7 @@ from pathlib import Path
 import openai
 from tqdm import tqdm
 
+from helpers.api_errors import explained_refusals
 from helpers.backend import is_paid
 from helpers.errors import CourseError
 
@@ -97,19 +98,34 @@ def create_job_once(
     """The job for this data and these settings: found by its fingerprint, else created.
 
     What notebook 03 writes out cell by cell, in one call: fingerprint the files and settings,
-    look for a job that carries it, and only if there is none upload the files (each once) and
-    create the job with the fingerprint in its metadata. Nothing is uploaded for a reused job.
+    look for a job that carries it, and only if there is none check its cost on a paid backend
+    (`check_training_cost`: over TUTORIAL_MAX_COST_USD it is refused), upload the files (each
+    once) and create the job with the fingerprint in its metadata, a refusal explained in plain
+    words. Nothing is uploaded for a reused job.
     """
     fp = fingerprint(training_path, validation_path, **settings)
     job = find_reusable_job(client, fp, include_cancelled=include_cancelled)
     if job is not None:
         return job
+    if is_paid():  # a job that would cost more than TUTORIAL_MAX_COST_USD is refused here
+        from helpers.costs import check_training_cost  # tiktoken's counts: paid backends only
+
+        check_training_cost(training_path, settings["model"], requested_epochs(settings))
     files = {"training_file": upload_once(client, training_path).id}
     if validation_path is not None:
         files["validation_file"] = upload_once(client, validation_path).id
-    return client.fine_tuning.jobs.create(
-        **files, metadata={**(metadata or {}), FINGERPRINT_KEY: fp}, **settings
-    )
+    with explained_refusals():  # fine-tuning refused to the organisation: said in plain words
+        return client.fine_tuning.jobs.create(
+            **files, metadata={**(metadata or {}), FINGERPRINT_KEY: fp}, **settings
+        )
+
+
+def requested_epochs(settings: dict) -> int | str:
+    """The `n_epochs` a job's settings ask for, in `method` or the older `hyperparameters`."""
+    method = settings.get("method") or {}
+    chosen = (method.get(method.get("type", "supervised")) or {}).get("hyperparameters") or {}
+    chosen = chosen or settings.get("hyperparameters") or {}
+    return chosen.get("n_epochs", "auto")
 
 
 # A batch in one of these states is reused: it is answering, or has answered, these requests.

@@ -6,6 +6,9 @@ import openai
 import pytest
 
 from helpers import course, jobs, simulator
+from helpers.api_errors import TrainingNotAvailable
+from helpers.costs import CostLimitExceeded
+from tests.test_api_errors import status_error
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +55,12 @@ def test_an_edit_of_the_same_size_is_uploaded_afresh(client, tmp_path):
 
 def test_create_job_once_uploads_and_creates_only_the_first_time(client, small_file):
     settings = {"model": "babbage-002", "suffix": "once"}
-    uploads_before = len(list(client.files.list()))
+    uploads_before = len(list(client.files.list(purpose="fine-tune")))
     first = jobs.create_job_once(client, small_file, metadata={"course_dataset": "t"}, **settings)
-    uploads_after = len(list(client.files.list()))
+    uploads_after = len(list(client.files.list(purpose="fine-tune")))
     again = jobs.create_job_once(client, small_file, metadata={"course_dataset": "t"}, **settings)
     assert again.id == first.id
-    assert len(list(client.files.list())) == uploads_after <= uploads_before + 1
+    assert len(list(client.files.list(purpose="fine-tune"))) == uploads_after <= uploads_before + 1
     assert first.metadata[jobs.FINGERPRINT_KEY] == jobs.fingerprint(small_file, None, **settings)
     # A job meant to be cancelled is found again only when asked for.
     demo = {"model": "babbage-002", "suffix": "cancel-demo"}
@@ -65,6 +68,37 @@ def test_create_job_once_uploads_and_creates_only_the_first_time(client, small_f
     client.fine_tuning.jobs.cancel(job.id)
     assert jobs.create_job_once(client, small_file, include_cancelled=True, **demo).id == job.id
     assert jobs.create_job_once(client, small_file, **demo).id != job.id
+
+
+def test_on_a_paid_backend_a_job_over_the_cost_limit_is_refused_before_any_upload(
+    client, small_file, monkeypatch
+):
+    monkeypatch.setenv("TUTORIAL_BACKEND", "openai")
+    monkeypatch.setenv("TUTORIAL_MAX_COST_USD", "0")
+    # Uploads only: a results file may appear meanwhile, as an earlier test's job ends.
+    uploads = len(list(client.files.list(purpose="fine-tune")))
+    with pytest.raises(CostLimitExceeded, match="over your limit of \\$0.00"):
+        jobs.create_job_once(client, small_file, model="babbage-002", suffix="too-dear")
+    assert len(list(client.files.list(purpose="fine-tune"))) == uploads
+    monkeypatch.setenv("TUTORIAL_MAX_COST_USD", "1")  # within the limit: estimated, then created
+    job = jobs.create_job_once(client, small_file, model="babbage-002", suffix="affordable")
+    assert job.status in jobs.REUSABLE_STATUSES
+
+
+def test_a_refused_job_is_explained_in_plain_words(client, small_file, monkeypatch):
+    def refuse(**_):
+        raise status_error(openai.PermissionDeniedError, 403, "training_not_available")
+
+    monkeypatch.setattr(client.fine_tuning.jobs, "create", refuse)
+    with pytest.raises(TrainingNotAvailable, match="Nothing was created"):
+        jobs.create_job_once(client, small_file, model="babbage-002", suffix="refused")
+
+
+def test_the_epochs_asked_for_are_read_from_method_or_hyperparameters():
+    supervised = {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 4}}}
+    assert jobs.requested_epochs({"model": "babbage-002"}) == "auto"
+    assert jobs.requested_epochs({"method": supervised}) == 4
+    assert jobs.requested_epochs({"hyperparameters": {"n_epochs": 2}}) == 2
 
 
 def test_running_the_create_cell_again_reuses_the_job(client, small_file):
