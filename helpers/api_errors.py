@@ -23,8 +23,9 @@ NO_TRAINING = (
     "organisations new to it have been refused since 2026-05-07, and no new jobs start after "
     "2027-01-06. Nothing was created and nothing was billed.\n"
     "To continue: unset TUTORIAL_BACKEND (or set it to 'simulator') and restart the kernel to "
-    "follow the course offline, or use Azure OpenAI (TUTORIAL_BACKEND=azure with "
-    "AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY)."
+    "follow the course offline, or use Azure OpenAI for the chatbot (TUTORIAL_BACKEND=azure with "
+    "AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY; Azure retired babbage-002 and davinci-002 "
+    "in January 2025)."
 )
 
 
