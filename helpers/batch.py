@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import inspect
 import random
 import sys
 import threading
@@ -117,6 +118,7 @@ async def acomplete_all(
 ) -> list:
     """One completion per prompt, in the prompts' order: `complete_all` for async code."""
     _check_prompts(prompts)
+    _check_settings(extra, "complete_all", "completions")
     _check_count("per_request", per_request)
     chosen = {"max_tokens": max_tokens, "temperature": temperature, "logprobs": logprobs}
     # None means "not sent": the API's own default applies.
@@ -175,6 +177,7 @@ async def achat_all(
 ) -> list:
     """One chat completion per conversation, in input order: `chat_all` for async code."""
     _check_conversations(messages_list)
+    _check_settings(extra, "chat_all", "chat")
     settings = {"temperature": temperature} | extra
 
     async def send(api: openai.AsyncOpenAI, messages: Sequence[Mapping]):
@@ -403,6 +406,29 @@ def _async_client(client) -> tuple[openai.AsyncOpenAI, bool]:
             "and OPENAI_API_KEY), or pass client=."
         ) from None
     raise CourseError(f"client must be an OpenAI or AsyncOpenAI client, not {type(client)}.")
+
+
+# Arguments every request takes or the helper sets itself: not listed as the endpoint's settings.
+PLUMBING = {"model", "prompt", "messages", "stream", "stream_options", "timeout"}
+
+
+def _check_settings(extra: Mapping, helper: str, endpoint: str) -> None:
+    """Refuse, by name, a setting the endpoint does not take (`max_completion_tokens` is a chat
+    completion's, `max_tokens` a legacy completion's): the SDK would raise a bare TypeError."""
+    if endpoint == "chat":
+        from openai.resources.chat.completions import AsyncCompletions as resource
+    else:
+        from openai.resources.completions import AsyncCompletions as resource
+    taken = set(inspect.signature(resource.create).parameters) - {"self"}
+    unknown = sorted(set(extra) - taken)
+    if unknown:
+        other = "complete_all" if endpoint == "chat" else "chat_all"
+        raise CourseError(
+            f"{helper} does not take {', '.join(unknown)}: {helper} sends "
+            f"{'chat completions' if endpoint == 'chat' else 'legacy completions'}, which take "
+            f"{', '.join(sorted(n for n in taken - PLUMBING if not n.startswith('extra_')))}. "
+            f"(For the other endpoint, use {other}.)"
+        )
 
 
 def _check_prompts(prompts) -> None:

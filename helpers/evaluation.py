@@ -45,7 +45,15 @@ def first_token_top_logprobs(response) -> dict[str, float]:
 
     Works for a completion (`logprobs=2`) and a chat completion (`logprobs=True, top_logprobs=2`).
     """
-    choice = response.choices[0]
+    choices = getattr(response, "choices", None)
+    if choices is None:
+        raise EvaluationInputError(
+            f"Pass one response (a completion or a chat completion), not a "
+            f"{type(response).__name__}: for a list, read each, [read_label(r) for r in responses]."
+        )
+    if not choices:
+        raise EvaluationInputError("This response holds no choices: the model answered nothing.")
+    choice = choices[0]
     logprobs = getattr(choice, "logprobs", None)
     if logprobs is not None and getattr(logprobs, "top_logprobs", None):
         return dict(logprobs.top_logprobs[0])
@@ -66,6 +74,11 @@ def label_probability(
     With both labels listed, the probability is renormalised over the two. With one missing,
     the listed label's own probability decides: the rest of the mass goes to the other label.
     """
+    if not isinstance(top_logprobs, Mapping):
+        raise EvaluationInputError(
+            "label_probability takes the first token's alternatives (token -> logprob): "
+            "label_probability(first_token_top_logprobs(response)), or read_label(response)."
+        )
     if positive.strip() == negative.strip():
         raise EvaluationInputError(f"The two labels must differ; both are {positive.strip()!r}.")
     log_pos = _label_logprob(top_logprobs, positive)
@@ -113,6 +126,7 @@ def positive_mask(y_true: Sequence, positive: str = POSITIVE, negative: str | No
             if label != other:
                 raise EvaluationInputError(
                     f"True label {index} is {values[index]!r}; expected {positive.strip()!r} "
+                    f"(the positive label: the `positive` argument, spelt as in the data) "
                     f"or {other!r}."
                 )
         return np.array([label == positive.strip() for label in labels], dtype=bool)

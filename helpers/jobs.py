@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from helpers.api_errors import explained_refusals
 from helpers.backend import is_paid
-from helpers.errors import CourseError
+from helpers.errors import CourseError, require_file
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 FINGERPRINT_KEY = "course_fingerprint"
@@ -28,7 +28,7 @@ def fingerprint(*paths: str | Path | None, **settings) -> str:
     digest = hashlib.sha256()
     for path in paths:
         if path is not None:
-            digest.update(Path(path).read_bytes())
+            digest.update(_file_bytes(path))
             digest.update(b"\0")
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]
@@ -53,7 +53,14 @@ def find_reusable_job(client: openai.OpenAI, fingerprint: str, include_cancelled
 
 def content_hash(path: str | Path) -> str:
     """A short SHA-256 of a file's bytes: equal hashes, identical files."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    return hashlib.sha256(_file_bytes(path)).hexdigest()[:12]
+
+
+def _file_bytes(path: str | Path) -> bytes:
+    """A file's bytes; a mistyped path or a folder is named plainly, not a traceback."""
+    path = Path(path)
+    require_file(path)
+    return path.read_bytes()
 
 
 def upload_name(path: str | Path) -> str:
@@ -186,6 +193,7 @@ def follow_job(
     waits for the end without printing anything (nor reading the events: a later `follow_job`
     prints them all).
     """
+    job_id = getattr(job_id, "id", job_id)  # the job itself will do as well as its id
     # The simulator's jobs take about a second: a short poll notices the end at once.
     poll = poll_seconds if poll_seconds is not None else (15.0 if is_paid() else 0.05)
     bar = tqdm(
@@ -206,6 +214,12 @@ def follow_job(
                         show(event, bar)
                     bar.refresh()  # once per poll: the bar shows where the job is now
                 failures = 0
+            except openai.NotFoundError:
+                raise CourseError(
+                    f"No fine-tuning job has the id {job_id!r}. A job's id starts with "
+                    "ftjob-: copy it from the cell that created the job, or list your jobs "
+                    "with client.fine_tuning.jobs.list()."
+                ) from None
             except (openai.APIConnectionError, openai.InternalServerError) as exc:
                 failures += 1
                 if failures > max_reconnects:

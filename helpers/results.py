@@ -109,8 +109,11 @@ def read_results(raw_or_text: bytes | str | Path, source: str | None = None) -> 
 def download_results(client, job, save: bool = True) -> pd.DataFrame:
     """Download a finished job's results file, decode it, and read it.
 
-    With `save`, the decoded CSV is also written to `work_dir()/<job id>-results.csv`.
+    With `save`, the decoded CSV is also written to `work_dir()/<job id>-results.csv`. `job` is
+    the job, or its id.
     """
+    if isinstance(job, str):
+        job = client.fine_tuning.jobs.retrieve(job)
     files = list(getattr(job, "result_files", None) or [])
     if not files:
         raise ResultsFileError(

@@ -328,6 +328,11 @@ def test_nothing_is_sent_for_no_prompts(env):
         (lambda: batch.complete_all(["a"], "m", per_request=0), "per_request"),
         (lambda: batch.chat_all([[{"content": "hi"}]], "m"), "Conversation 0, message 0"),
         (lambda: batch.chat_all([[]], "m"), "Conversation 0 must be"),
+        (  # a chat completion's setting, for a legacy completion: named, not the SDK's TypeError
+            lambda: batch.complete_all(["a"], "m", max_completion_tokens=2),
+            "complete_all does not take max_completion_tokens: .* which take .*max_tokens",
+        ),
+        (lambda: batch.chat_all([[{"role": "user", "content": "hi"}]], "m", echo=True), "echo"),
     ],
 )
 def test_bad_arguments_get_a_clear_error(env, call, message):

@@ -156,7 +156,9 @@ def test_other_positive_class_and_zero_one_labels():
     assert positive_mask([True, False]).tolist() == [True, False]
     assert positive_mask(["a", " b"], "b", negative="a").tolist() == [False, True]
     with pytest.raises(
-        EvaluationInputError, match="True label 0 is 'basebal'; expected 'baseball' or 'hockey'"
+        EvaluationInputError,
+        match=r"True label 0 is 'basebal'; expected 'baseball' \(the positive label: the "
+        r"`positive` argument, spelt as in the data\) or 'hockey'",
     ):
         positive_mask(["basebal"], negative=" hockey")
 
@@ -212,3 +214,12 @@ def test_reading_answers_and_drawing_curves_does_not_import_scipy_until_metrics_
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT
     )
     assert done.stdout.split() == ["False", "True"], done.stderr
+
+
+def test_a_list_of_responses_or_a_response_where_logprobs_go_is_refused_plainly():
+    from helpers.evaluation import label_probability, read_label
+
+    with pytest.raises(EvaluationInputError, match="Pass one response .* not a list"):
+        read_label([object()])
+    with pytest.raises(EvaluationInputError, match="label_probability takes the first token"):
+        label_probability(SimpleNamespace(choices=[]))

@@ -173,3 +173,29 @@ def test_a_batch_is_created_once_for_the_same_requests(tmp_path):
         assert len(client.files.list(purpose="batch").data) == 2  # the same content, once
     finally:
         handle.stop()
+
+
+def test_a_mistyped_path_or_a_folder_is_named_not_a_traceback(tmp_path):
+    from helpers.errors import InputFileError
+
+    with pytest.raises(InputFileError, match="missing.jsonl: does not exist"):
+        jobs.fingerprint(tmp_path / "missing.jsonl", model="babbage-002")
+    with pytest.raises(InputFileError, match="is a folder, not a file"):
+        jobs.content_hash(tmp_path)
+
+
+def test_follow_job_takes_the_job_itself_as_well_as_its_id(capsys):
+    scripted = ScriptedJobs([event(1)], ["running", "succeeded"])
+    job = jobs.follow_job(client_for(scripted), SimpleNamespace(id="ftjob-x"), poll_seconds=0)
+    assert (job.id, job.status) == ("ftjob-x", "succeeded")
+
+
+def test_a_job_id_that_does_not_exist_is_said_plainly():
+    class Missing:
+        def retrieve(self, job_id):
+            request = httpx2.Request("GET", f"http://127.0.0.1/v1/fine_tuning/jobs/{job_id}")
+            response = httpx2.Response(404, json={"error": {}}, request=request)
+            raise openai.NotFoundError("not found", response=response, body={})
+
+    with pytest.raises(jobs.CourseError, match="No fine-tuning job has the id 'ftjob-typo'"):
+        jobs.follow_job(client_for(Missing()), "ftjob-typo", poll_seconds=0, quiet=True)

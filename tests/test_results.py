@@ -129,6 +129,14 @@ def test_download_results_decodes_and_saves_the_csv(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["ftjob-abc-results.csv"]
 
 
+def test_download_results_takes_the_job_id_as_well(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path))
+    job = SimpleNamespace(id="ftjob-abc", status="succeeded", result_files=["file-res"])
+    jobs_api = SimpleNamespace(retrieve=lambda job_id: job if job_id == job.id else None)
+    client = SimpleNamespace(files=FakeFiles(b64(CSV)), fine_tuning=SimpleNamespace(jobs=jobs_api))
+    assert len(download_results(client, "ftjob-abc")) == 4
+
+
 def test_a_bad_download_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path))
     job = SimpleNamespace(id="ftjob-abc", status="succeeded", result_files=["file-res"])
