@@ -16,7 +16,7 @@ from pathlib import Path
 
 from helpers import tokens
 from helpers.backend import chosen_backend, is_paid
-from helpers.errors import CourseError
+from helpers.errors import CourseError, InputFileError
 from helpers.jsonl_lines import read_jsonl
 from helpers.model_catalog import (
     PRICES_AS_OF,
@@ -27,6 +27,7 @@ from helpers.model_catalog import (
     price_per_1m,
     training_token_limit,
 )
+from helpers.training_format import check_example, guess_format
 
 DEFAULT_MAX_COST_USD = 1.00
 # What the Batch API charges against the same requests sent one by one: half (OpenAI's Batch
@@ -129,9 +130,41 @@ def example_tokens(example: Mapping, model: str) -> int:
 def estimate_training_cost(
     path: str | Path, model: str, n_epochs: int | str = "auto"
 ) -> TrainingEstimate:
-    """The estimate for a JSONL training file, chat or prompt/completion."""
-    examples = read_jsonl(path)
-    return estimate_training([example_tokens(e, model) for e in examples], model, n_epochs)
+    """The estimate for a JSONL training file, chat or prompt/completion.
+
+    Each line is checked against the format `model` trains on, so that a file that does not fit
+    it is named here, line and field, rather than billed at a wrong estimate and failed later."""
+    examples = read_jsonl(path, numbered=True)
+    known = find(model)
+    if known is not None:
+        for line, example in examples:
+            _check_fits(Path(path), line, example, model, known.data_format)
+    return estimate_training([example_tokens(e, model) for _, e in examples], model, n_epochs)
+
+
+FORMATS = {"completion": "prompt/completion pairs", "chat": "chat messages"}
+
+
+def _check_fits(path: Path, line: int, example: Mapping, model: str, expected: str) -> None:
+    written_as = guess_format(example)
+    if written_as == "preference":
+        raise InputFileError(
+            path,
+            "holds preference (DPO) examples: the price table covers supervised fine-tuning "
+            "only, so no cost is estimated (create such a job with client.fine_tuning.jobs.create)",
+            line=line,
+        )
+    if written_as is not None and written_as != expected:
+        hint = " (python -m helpers.prepare_data -f FILE --to-chat converts them)"
+        raise InputFileError(
+            path,
+            f"holds {FORMATS[written_as]}, but {model} is fine-tuned on {FORMATS[expected]}"
+            + (hint if expected == "chat" else ""),
+            line=line,
+        )
+    problems = check_example(example, expected)
+    if problems:
+        raise InputFileError(path, problems[0].message, line=line, field=problems[0].field)
 
 
 def max_cost_usd() -> float:

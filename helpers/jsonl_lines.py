@@ -50,8 +50,10 @@ class ReadNotes:
     bom: bool = False
 
 
-def read_jsonl(path: str | os.PathLike) -> list[dict]:
-    """Every object of a JSONL file, in order; the first broken line raises `InputFileError`."""
+def read_jsonl(path: str | os.PathLike, numbered: bool = False) -> list:
+    """Every object of a JSONL file, in order; the first broken line raises `InputFileError`.
+
+    With `numbered`, each comes with its line number, (line, object), for messages about it."""
     path = Path(path)
     require_file(path)
     found = []
@@ -60,7 +62,7 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
             raise InputFileError(path, value.message, line=number)
         if not isinstance(value, dict):
             raise InputFileError(path, f"is {type(value).__name__}, not a JSON object", line=number)
-        found.append(value)
+        found.append((number, value) if numbered else value)
     return found
 
 

@@ -108,6 +108,36 @@ def test_a_broken_line_is_named_not_a_json_traceback(chat_file):
         costs.estimate_training_cost(chat_file, "gpt-4o-mini")
 
 
+@pytest.mark.parametrize(
+    ("line", "model", "message"),
+    [
+        (
+            {"prompt": "Oxygen ->", "completion": " a gas"},
+            "gpt-4o-mini",
+            r"line 1: holds prompt/completion pairs, but gpt-4o-mini is fine-tuned on chat "
+            r"messages \(python -m helpers.prepare_data -f FILE --to-chat converts them\)",
+        ),
+        (
+            {"messages": [{"role": "user", "content": "hi"}]},
+            "babbage-002",
+            "line 1: holds chat messages, but babbage-002 is fine-tuned on prompt/completion pairs",
+        ),
+        ({"messages": "hi"}, "gpt-4o-mini", 'line 1, field "messages": "messages" is a string'),
+        ({"question": "q", "answer": "a"}, "babbage-002", 'line 1, field "prompt"'),
+        (
+            {"input": {"messages": []}, "preferred_completion": [], "non_preferred_completion": []},
+            "gpt-4o-mini",
+            r"preference \(DPO\) examples: .* no cost is estimated",
+        ),
+    ],
+)
+def test_a_file_that_does_not_fit_the_model_is_named_not_estimated(tmp_path, line, model, message):
+    path = tmp_path / "train.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=message):
+        costs.estimate_training_cost(path, model)
+
+
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(InputFileError, match="nope.jsonl: does not exist"):
         costs.estimate_training_cost(tmp_path / "nope.jsonl", "gpt-4o-mini")

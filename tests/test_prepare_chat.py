@@ -254,3 +254,10 @@ def test_the_limerick_file_has_no_errors_and_exact_statistics(tmp_path, tiktoken
     assert report.estimate.tokens_in_file == sum(totals)
     assert report.estimate.billed_tokens == 3 * sum(totals)
     assert "- No errors found: every line is a valid example." in report.text
+
+
+def test_a_completion_model_is_refused_before_reading(tmp_path):
+    path = tmp_path / "chat.jsonl"
+    path.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n', encoding="utf-8")
+    with pytest.raises(CourseError, match="babbage-002 is fine-tuned on prompt/completion files"):
+        validate_chat_file(path, model="babbage-002", echo=False)

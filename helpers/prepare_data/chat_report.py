@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from helpers.costs import TrainingEstimate, estimate_training
-from helpers.errors import display_name, require_file
+from helpers.errors import CourseError, display_name, require_file
 from helpers.jsonl_lines import LineError, ReadNotes, iter_jsonl
-from helpers.model_catalog import base_model_of, training_token_limit
+from helpers.model_catalog import base_model_of, find, training_token_limit
 from helpers.prepare_data.conversation import Conversation
 from helpers.prepare_data.readers import check_is_text
 from helpers.tokens import EncodingUnavailable, count_assistant_tokens, count_messages
@@ -131,6 +131,13 @@ def validate_chat_file(
     unless `prices` replaces it.
     """
     path = Path(path)
+    known = find(model)
+    if known is not None and known.data_format == "completion":
+        raise CourseError(
+            f"{model} is fine-tuned on prompt/completion files, not chat files: check such a "
+            f"file with prepare_completions_file (python -m helpers.prepare_data -f FILE --model "
+            f"{model})."
+        )
     talk = Conversation(quiet=True, echo=echo)
     data = _read_bytes(path)
     read_notes = ReadNotes()
