@@ -12,6 +12,7 @@ dictionary words that share their longest spelled ending.
 from __future__ import annotations
 
 import functools
+import numbers
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -106,8 +107,8 @@ def element(key: int | str | Mapping) -> Element:
     if isinstance(key, Mapping):
         key = key.get("number", key.get("name", ""))
     table = elements()
-    if isinstance(key, int) and not isinstance(key, bool) and key in table:
-        return table[key]
+    if isinstance(key, numbers.Integral) and not isinstance(key, bool) and int(key) in table:
+        return table[int(key)]  # numpy's integers too: a number read from a DataFrame row
     if isinstance(key, str):
         wanted = key.strip()
         if wanted.isdigit() and int(wanted) in table:

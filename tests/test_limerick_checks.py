@@ -308,3 +308,9 @@ def test_checks_never_raise_on_any_text(text, key):
 def test_checks_take_non_text_as_empty(value):
     assert check_form(value, "Strontium")["n_lines"] == 0
     assert check_facts(value, 38)["stated"] == 0
+
+
+def test_an_atomic_number_read_from_a_dataframe_row_is_an_element():
+    import numpy as np
+
+    assert check_facts("Oxygen, number eight, is a gas", np.int64(8))["passed"]

@@ -234,6 +234,15 @@ def test_a_recommendation_named_in_decline_is_answered_no(tmp_path):
     assert read_jsonl(accepted.written[0])[0]["completion"] == " h\n"
 
 
+def test_one_name_to_decline_may_be_given_alone(tmp_path):
+    rows = [{"prompt": f"Symbol {i} ->", "completion": f" {s}\n"} for i, s in enumerate("HCNOF")]
+    rows += [{"prompt": f"Symbol {i} ->", "completion": f" {s}\n"} for i, s in enumerate("PSKVY")]
+    path = write_jsonl(tmp_path / "symbols.jsonl", rows)
+    report = prepare_completions_file(path, echo=False, decline="lowercase_completion")
+    assert "Lowercase all your data in column/key `completion` [Y/n]: n" in report.text
+    assert "no recommended action `l`" not in report.text and report.written == []
+
+
 def test_declining_to_write_writes_nothing(tmp_path):
     path = small_classification(tmp_path)
     report = prepare_completions_file(

@@ -79,7 +79,7 @@ def prepare_completions_file(
     ask: Callable[[str], str] | None = None,
     interactive: bool | None = None,
     reuse_identical: bool = False,
-    decline: Collection[str] = (),
+    decline: Collection[str] | str = (),
 ) -> PreparationReport:
     """Analyse a prompt/completion file, fix it with the learner's consent, and write it as JSONL.
 
@@ -114,7 +114,9 @@ def prepare_completions_file(
     for finding in findings:
         talk.say(finding.message)
 
-    frame = _offer_actions(findings, frame, talk, frozenset(decline))
+    # One name alone is one name, not a set of letters.
+    declined = frozenset([decline] if isinstance(decline, str) else decline)
+    frame = _offer_actions(findings, frame, talk, declined)
     if frame.empty:
         raise InputFileError(path, "has no examples left after the actions; nothing written")
     split = task == CLASSIFICATION and talk.confirm(
