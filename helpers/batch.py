@@ -378,7 +378,10 @@ def _refused(which: str, exc: openai.APIError) -> CourseError:
 
 def _describe(exc: openai.APIError) -> str:
     if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code} ({exc.message})"
+        # The SDK's message begins "Error code: 404 - ...": the API's own words follow it.
+        body = exc.body if isinstance(exc.body, dict) else {}
+        said = body.get("message") if isinstance(body.get("message"), str) else exc.message
+        return f"HTTP {exc.status_code} ({said})"
     return f"{type(exc).__name__} ({exc.message})"
 
 

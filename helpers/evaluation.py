@@ -59,6 +59,11 @@ def first_token_top_logprobs(response) -> dict[str, float]:
         return dict(logprobs.top_logprobs[0])
     if logprobs is not None and getattr(logprobs, "content", None):
         return {alt.token: alt.logprob for alt in logprobs.content[0].top_logprobs}
+    if logprobs is not None:  # asked for, but there is no first token to have them
+        raise EvaluationInputError(
+            "This response holds no generated token, so no log probabilities: ask for at least "
+            "one (max_tokens=1)."
+        )
     raise EvaluationInputError(
         "This response carries no log probabilities. Ask for them: logprobs=2 for a completion, "
         "logprobs=True with top_logprobs=2 for a chat completion."

@@ -78,8 +78,8 @@ def read_results(raw_or_text: bytes | str | Path, source: str | None = None) -> 
     (read, never modified). Validation columns missing from the file are added empty, so code
     that plots them works whether or not the job had a validation file.
     """
-    if isinstance(raw_or_text, str) and _is_file(raw_or_text):
-        raw_or_text = Path(raw_or_text)
+    if isinstance(raw_or_text, str) and (_is_file(raw_or_text) or _names_a_csv(raw_or_text)):
+        raw_or_text = Path(raw_or_text)  # a path: read below, or said missing
     if isinstance(raw_or_text, Path):
         source = source or str(raw_or_text)
         try:
@@ -182,6 +182,13 @@ def _is_file(text: str) -> bool:
         return Path(text).is_file()
     except (OSError, ValueError):  # a name too long for the system, say
         return False
+
+
+def _names_a_csv(text: str) -> bool:
+    """Whether a string looks like the name of a CSV file rather than CSV text (`results.csv`):
+    one line ending in .csv, with no comma, so a mistyped path is said missing, not misread."""
+    line = text.strip()
+    return "\n" not in line and "," not in line and line.lower().endswith(".csv")
 
 
 def _text(raw: bytes, source: str) -> str:

@@ -208,7 +208,7 @@ def _check_message(message, where: str, allow_weight: bool = True) -> list[Forma
         return [
             FormatProblem(
                 "invalid_message",
-                f"{where} is {_json_type(message)}, not a message object",
+                f"{where} is {json_type(message)}, not a message object",
                 where,
             )
         ]
@@ -216,7 +216,7 @@ def _check_message(message, where: str, allow_weight: bool = True) -> list[Forma
         return [FormatProblem("message_missing_key", f'{where} has no "role"', f"{where}.role")]
     role = message["role"]
     if role not in ROLES:
-        shown = repr(role) if isinstance(role, str) else _json_type(role)
+        shown = repr(role) if isinstance(role, str) else json_type(role)
         return [
             FormatProblem(
                 "unrecognized_role",
@@ -380,7 +380,7 @@ def _check_message_fields(message: dict, role: str, where: str) -> list[FormatPr
 def _check_tool_calls(calls, where: str) -> list[FormatProblem]:
     if not isinstance(calls, list):
         return [
-            FormatProblem("invalid_tool_call", f"{where} is {_json_type(calls)}, not a list", where)
+            FormatProblem("invalid_tool_call", f"{where} is {json_type(calls)}, not a list", where)
         ]
     problems = []
     for k, call in enumerate(calls):
@@ -472,7 +472,7 @@ def _check_tools_and_functions(obj: dict, prefix: str) -> list[FormatProblem]:
     if "tools" in obj:
         tools = obj["tools"]
         if not isinstance(tools, list):
-            problems.append(_bad_tools(f"{prefix}tools", f"is {_json_type(tools)}, not a list"))
+            problems.append(_bad_tools(f"{prefix}tools", f"is {json_type(tools)}, not a list"))
         else:
             for k, tool in enumerate(tools):
                 ok = (
@@ -581,11 +581,11 @@ def _unrecognized_keys(obj: dict, allowed: set[str], prefix: str) -> list[Format
 
 
 def _not_an_object(obj) -> FormatProblem:
-    return FormatProblem("not_an_object", f"the line is {_json_type(obj)}, not a JSON object", None)
+    return FormatProblem("not_an_object", f"the line is {json_type(obj)}, not a JSON object", None)
 
 
 def _invalid_messages(messages, field: str) -> FormatProblem:
-    what = "an empty list" if messages == [] else _json_type(messages)
+    what = "an empty list" if messages == [] else json_type(messages)
     return FormatProblem(
         "invalid_messages", f'"{field}" is {what}; it must be a non-empty list', field
     )
@@ -593,13 +593,13 @@ def _invalid_messages(messages, field: str) -> FormatProblem:
 
 def _bad_content(field: str, value, expected: str) -> FormatProblem:
     return FormatProblem(
-        "invalid_content_type", f"{field} is {_json_type(value)}; it must be {expected}", field
+        "invalid_content_type", f"{field} is {json_type(value)}; it must be {expected}", field
     )
 
 
 def _wrong_type(field: str, value, expected: str) -> FormatProblem:
     return FormatProblem(
-        "invalid_type", f"{field} is {_json_type(value)}; it must be {expected}", field
+        "invalid_type", f"{field} is {json_type(value)}; it must be {expected}", field
     )
 
 
@@ -607,7 +607,7 @@ def _bad_tools(field: str, complaint: str) -> FormatProblem:
     return FormatProblem("invalid_tools", f"{field} {complaint}", field)
 
 
-def _json_type(value) -> str:
+def json_type(value) -> str:
     """The JSON name of a value's type, for messages ("a number", "null"...)."""
     if value is None:
         return "null"
@@ -628,7 +628,7 @@ def _shown(value) -> str:
     """A scalar as it is written in JSON (`true`, `0.5`, `"x"`); a container by its type."""
     if isinstance(value, (bool, int, float, str)) or value is None:
         return json.dumps(value, ensure_ascii=False)
-    return _json_type(value)
+    return json_type(value)
 
 
 def _clip(text: str, limit: int = 60) -> str:

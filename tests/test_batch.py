@@ -249,9 +249,10 @@ def test_retries_are_capped_then_a_clear_error_keeps_what_arrived(env):
 
 
 def test_a_bad_request_is_not_retried(env):
-    with pytest.raises(BatchRequestFailed, match=r"Request 1 of 1 was refused: HTTP 400"):
+    with pytest.raises(BatchRequestFailed, match=r"Request 1 of 1 was refused: HTTP 400") as caught:
         batch.complete_all(["bad|400"], "m", retry=FAST)
     assert len(env.attempts["bad|400"]) == 1
+    assert "HTTP 400 (scripted 400)" in str(caught.value)  # the API's words, the code once
 
 
 def test_an_exhausted_quota_is_explained_not_retried(env):

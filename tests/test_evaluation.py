@@ -223,3 +223,11 @@ def test_a_list_of_responses_or_a_response_where_logprobs_go_is_refused_plainly(
         read_label([object()])
     with pytest.raises(EvaluationInputError, match="label_probability takes the first token"):
         label_probability(SimpleNamespace(choices=[]))
+
+
+def test_a_response_with_no_token_says_so_not_that_logprobs_were_missing():
+    from helpers.evaluation import read_label
+
+    empty = SimpleNamespace(choices=[SimpleNamespace(logprobs=SimpleNamespace(top_logprobs=[]))])
+    with pytest.raises(EvaluationInputError, match="holds no generated token"):
+        read_label(empty)

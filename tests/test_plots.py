@@ -162,3 +162,8 @@ def test_helpers_leave_no_figure_shown_or_closed():
     before = plt.get_fignums()
     figure = plot_roc_pr([1, 0], [0.8, 0.3])
     assert figure.number in plt.get_fignums() and len(plt.get_fignums()) == len(before) + 1
+
+
+def test_plot_training_names_what_it_was_given_instead_of_the_table():
+    with pytest.raises(CourseError, match="read_results or download_results returns, not a str"):
+        plot_training("step,train_loss\n1,0.5\n", n_epochs=1, title="t")

@@ -217,3 +217,9 @@ def test_checkpoints_table_reads_sdk_objects():
             "train_mean_token_accuracy": 0.8,
         }
     ]
+
+
+def test_the_name_of_a_csv_that_is_not_there_is_said_missing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ResultsFileError, match="Cannot read results.csv"):
+        read_results("results.csv")

@@ -108,6 +108,7 @@ def job_request(http, **body):
     [
         ({"model": "gpt-2"}, "model", "cannot be fine-tuned"),
         ({"model": None}, "model", "required"),
+        ({"model": {"id": "ftjob-x"}}, "model", "a model's name (a string), not an object"),
         ({"hyperparameters": {"n_epochs": 0}}, "hyperparameters.n_epochs", "between 1 and 50"),
         ({"hyperparameters": {"n_epochs": 51}}, "hyperparameters.n_epochs", "between 1 and 50"),
         ({"hyperparameters": {"n_epochs": "many"}}, "hyperparameters.n_epochs", "whole number"),
@@ -135,6 +136,12 @@ def test_invalid_job_parameters_are_400(http, contract, training_file, change, p
     body = {"model": "babbage-002", "training_file": training_file.id} | change
     error = refused(job_request(http, **body), contract, 400, param=param)
     assert words in error["message"]
+
+
+def test_a_completion_for_a_model_that_is_not_a_name_says_what_came(http, contract):
+    response = http.post("completions", json={"model": 5, "prompt": "x"}, headers=KEY)
+    error = refused(response, contract, 400, param="model")
+    assert "a model's name (a string), not a number" in error["message"]
 
 
 def test_an_unknown_training_file_is_named(http, contract):

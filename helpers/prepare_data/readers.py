@@ -25,7 +25,7 @@ from helpers.jsonl_lines import (
     lone_surrogate,
     surrogate_problem,
 )
-from helpers.training_format import guess_format
+from helpers.training_format import guess_format, json_type
 
 FORMATS = {
     ".csv": "CSV",
@@ -156,7 +156,7 @@ def _jsonl_table(path: Path, lines, named: str, notes: ReadNotes) -> Table:
         if not isinstance(value, dict):
             raise InputFileError(
                 path,
-                f"is {_json_type(value)}, not a JSON object; each line must look like "
+                f"is {json_type(value)}, not a JSON object; each line must look like "
                 '{"prompt": "...", "completion": "..."}',
                 line=number,
             )
@@ -191,7 +191,7 @@ def _json_document_table(path: Path, data: bytes, named: str) -> Table:
         for i, value in enumerate(document):
             if not isinstance(value, dict):
                 raise InputFileError(
-                    path, f"element {i} of the JSON array is {_json_type(value)}, not an object"
+                    path, f"element {i} of the JSON array is {json_type(value)}, not an object"
                 )
         table = _records_table(document, [None] * len(document), "JSON")
         table.notes.append("The file is one JSON array of objects; it will be written as JSONL.")
@@ -200,7 +200,7 @@ def _json_document_table(path: Path, data: bytes, named: str) -> Table:
     else:
         raise InputFileError(
             path,
-            f"holds one JSON {_json_type(document).split()[-1]}; expected JSONL (one "
+            f"holds one JSON {json_type(document).split()[-1]}; expected JSONL (one "
             '{"prompt": ..., "completion": ...} object per line) or a JSON array of such objects',
         )
     if named == "JSONL":
@@ -334,10 +334,3 @@ def _read_xlsx(path: Path) -> Table:
             f"The workbook has {len(sheets)} sheets; only the first, {sheets[0]!r}, is read."
         )
     return table
-
-
-def _json_type(value) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    return names.get(type(value), "a number")

@@ -14,6 +14,7 @@ from helpers.model_catalog import base_model_of
 from helpers.simulator import catalog
 from helpers.simulator.api import Sim, reply
 from helpers.simulator.errors import APIError, not_found
+from helpers.training_format import json_type
 
 router = APIRouter(prefix="/v1/models")
 
@@ -56,8 +57,12 @@ class ServedModel:
 
 
 def served_model(sim, model) -> ServedModel:
-    if not isinstance(model, str) or not model:
+    if model is None or model == "":
         raise APIError(400, "model is required.", param="model")
+    if not isinstance(model, str):
+        raise APIError(
+            400, f"model must be a model's name (a string), not {json_type(model)}.", param="model"
+        )
     snapshot = catalog.snapshot_of(model)
     if snapshot is not None:
         return ServedModel(snapshot, snapshot, catalog.SNAPSHOTS[snapshot][0], None)
