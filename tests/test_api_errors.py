@@ -1,15 +1,8 @@
-import httpx2
 import openai
 import pytest
 
 from helpers.api_errors import APIRefused, TrainingNotAvailable, explained_refusals
-
-
-def status_error(cls, status, code, message="refused"):
-    request = httpx2.Request("POST", "https://api.openai.com/v1/fine_tuning/jobs")
-    body = {"error": {"message": message, "type": "invalid_request_error", "code": code}}
-    response = httpx2.Response(status, json=body, request=request)
-    return cls(message, response=response, body=body["error"])
+from tests.refusals import status_error
 
 
 def test_training_not_available_is_explained_without_a_traceback():

@@ -8,7 +8,7 @@ import pytest
 from helpers import course, jobs, simulator
 from helpers.api_errors import TrainingNotAvailable
 from helpers.costs import CostLimitExceeded
-from tests.test_api_errors import status_error
+from tests.refusals import status_error
 
 
 @pytest.fixture(scope="module")
