@@ -18,11 +18,11 @@ from helpers.model_catalog import base_model_of
 from helpers.simulator import catalog
 from helpers.simulator.api import JsonBody, Sim, reply
 from helpers.simulator.api.files import get_file
+from helpers.simulator.api.models import model_name
 from helpers.simulator.errors import APIError, conflict, invalid
 from helpers.simulator.stamps import make_id, model_code
 from helpers.simulator.training.job import ACTIVE, JobWork, add_event, add_job, load_job, save_job
 from helpers.simulator.training.session import check_requested
-from helpers.training_format import json_type
 
 router = APIRouter(prefix="/v1/fine_tuning/jobs")
 MAX_LIST_LIMIT = 1000
@@ -235,12 +235,7 @@ def _job_seed(seed: int, job_id: str) -> int:
 
 def model_to_train(sim, model) -> tuple[str, str, dict | None]:
     """(the job's `model`, its base snapshot, the fine-tuned model it continues or None)."""
-    if model is None or model == "":
-        raise invalid("model is required: the base model to fine-tune.", param="model")
-    if not isinstance(model, str):
-        raise invalid(
-            f"model must be a model's name (a string), not {json_type(model)}.", param="model"
-        )
+    model = model_name(model, "model is required: the base model to fine-tune.")
     if model.startswith("ft:"):
         found = sim.store.model(model)
         if found is None:

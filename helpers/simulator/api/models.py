@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from helpers.model_catalog import base_model_of
 from helpers.simulator import catalog
 from helpers.simulator.api import Sim, reply
-from helpers.simulator.errors import APIError, not_found
+from helpers.simulator.errors import APIError, invalid, not_found
 from helpers.training_format import json_type
 
 router = APIRouter(prefix="/v1/models")
@@ -56,13 +56,18 @@ class ServedModel:
     snapshot: Path | None  # the trained model, for fine-tuned models
 
 
-def served_model(sim, model) -> ServedModel:
+def model_name(model, missing: str = "model is required.") -> str:
+    """A request's `model`, which must be a name: a 400 says `missing` when it is absent, and
+    what it is instead when it is not a string (an object, a number)."""
     if model is None or model == "":
-        raise APIError(400, "model is required.", param="model")
+        raise invalid(missing, param="model")
     if not isinstance(model, str):
-        raise APIError(
-            400, f"model must be a model's name (a string), not {json_type(model)}.", param="model"
-        )
+        raise invalid(f"model must be a model's name (a string), not {json_type(model)}.", "model")
+    return model
+
+
+def served_model(sim, model) -> ServedModel:
+    model = model_name(model)
     snapshot = catalog.snapshot_of(model)
     if snapshot is not None:
         return ServedModel(snapshot, snapshot, catalog.SNAPSHOTS[snapshot][0], None)
