@@ -186,13 +186,21 @@ def max_cost_usd() -> float:
 
 
 def check_training_cost(
-    path: str | Path, model: str, n_epochs: int | str = "auto", backend: str | None = None
+    path: str | Path,
+    model: str,
+    n_epochs: int | str = "auto",
+    backend: str | None = None,
+    quiet: bool = False,
 ) -> TrainingEstimate:
-    """Print the estimate; on a paid backend, refuse a job that would cost more than the limit."""
+    """Print the estimate; on a paid backend, refuse a job that would cost more than the limit.
+
+    `quiet` prints nothing and only refuses: for a guard that runs after the notebook has shown
+    the estimate itself."""
     estimate = estimate_training_cost(path, model, n_epochs)
     backend = backend or chosen_backend()
     if not is_paid(backend):
-        print(f"Estimated cost on the real API: {estimate}. The simulator charges nothing.")
+        if not quiet:
+            print(f"Estimated cost on the real API: {estimate}. The simulator charges nothing.")
         return estimate
     limit = max_cost_usd()
     if estimate.dollars > limit:
@@ -201,7 +209,8 @@ def check_training_cost(
             f"${limit:.2f}. Nothing was created. To allow it, set TUTORIAL_MAX_COST_USD to a "
             "higher figure before starting Jupyter."
         )
-    print(f"Estimated cost: {estimate}, within your limit of ${limit:.2f}.")
+    if not quiet:
+        print(f"Estimated cost: {estimate}, within your limit of ${limit:.2f}.")
     return estimate
 
 

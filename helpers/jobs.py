@@ -106,7 +106,8 @@ def create_job_once(
 
     What notebook 03 writes out cell by cell, in one call: fingerprint the files and settings,
     look for a job that carries it, and only if there is none check its cost on a paid backend
-    (`check_training_cost`: over TUTORIAL_MAX_COST_USD it is refused), upload the files (each
+    (over TUTORIAL_MAX_COST_USD it is refused; within it nothing is printed, since the notebooks
+    show the estimate where they teach it), upload the files (each
     once) and create the job with the fingerprint in its metadata, a refusal explained in plain
     words. Nothing is uploaded for a reused job.
     """
@@ -117,7 +118,9 @@ def create_job_once(
     if is_paid():  # a job that would cost more than TUTORIAL_MAX_COST_USD is refused here
         from helpers.costs import check_training_cost  # tiktoken's counts: paid backends only
 
-        check_training_cost(training_path, settings["model"], requested_epochs(settings))
+        check_training_cost(
+            training_path, settings["model"], requested_epochs(settings), quiet=True
+        )
     files = {"training_file": upload_once(client, training_path).id}
     if validation_path is not None:
         files["validation_file"] = upload_once(client, validation_path).id

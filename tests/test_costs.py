@@ -168,6 +168,17 @@ def test_paid_backend_allows_a_cheap_job(chat_file, monkeypatch, capsys):
     assert "within your limit of $1.00" in capsys.readouterr().out
 
 
+def test_a_quiet_guard_prints_nothing_yet_still_refuses(chat_file, monkeypatch, capsys):
+    monkeypatch.delenv("TUTORIAL_MAX_COST_USD", raising=False)
+    for backend in ("simulator", "openai"):
+        estimate = costs.check_training_cost(chat_file, "gpt-4o-mini", backend=backend, quiet=True)
+        assert estimate.dollars > 0
+    assert capsys.readouterr().out == ""
+    monkeypatch.setenv("TUTORIAL_MAX_COST_USD", "0")
+    with pytest.raises(costs.CostLimitExceeded):
+        costs.check_training_cost(chat_file, "gpt-4o-mini", backend="openai", quiet=True)
+
+
 @pytest.mark.parametrize("raw", ["ten dollars", "nan", "NaN", "inf", "-inf", "-1", "1e400"])
 def test_a_limit_that_is_not_an_amount_of_dollars_is_refused(raw, monkeypatch, chat_file):
     monkeypatch.setenv("TUTORIAL_MAX_COST_USD", raw)
