@@ -61,9 +61,26 @@ def read_jsonl(path: str | os.PathLike, numbered: bool = False) -> list:
         if isinstance(value, LineError):
             raise InputFileError(path, value.message, line=number)
         if not isinstance(value, dict):
-            raise InputFileError(path, f"is {type(value).__name__}, not a JSON object", line=number)
+            raise InputFileError(path, f"is {json_type(value)}, not a JSON object", line=number)
         found.append((number, value) if numbered else value)
     return found
+
+
+def json_type(value) -> str:
+    """The JSON name of a value's type, for messages ("a number", "null"...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
 
 
 def jsonl_text(records: Iterable[Mapping]) -> str:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from helpers.errors import CourseError, InputFileError, require_file
-from helpers.jsonl_lines import LineError, iter_jsonl, write_jsonl
+from helpers.jsonl_lines import LineError, iter_jsonl, json_type, write_jsonl
 from helpers.paths import DATA_DIR
 
 LIMERICKS_JSONL = DATA_DIR / "limericks" / "limericks.jsonl"
@@ -51,8 +51,14 @@ FILE_NAMES = {
     "valid": "limericks_valid.jsonl",
     "test": "limericks_test_questions.jsonl",
 }
-# Each entry's fields and the type each must have.
-FIELDS = {"number": int, "symbol": str, "name": str, "facts": dict, "limerick": str}
+# Each entry's fields, the type each must have, and its name in JSON (for messages).
+FIELDS = {
+    "number": (int, "a whole number"),
+    "symbol": (str, "a string"),
+    "name": (str, "a string"),
+    "facts": (dict, "an object"),
+    "limerick": (str, "a string"),
+}
 
 
 class LimerickDataError(InputFileError):
@@ -61,15 +67,13 @@ class LimerickDataError(InputFileError):
 
 def _check_entry(entry, path: Path, line: int) -> None:
     if not isinstance(entry, dict):
-        raise LimerickDataError(path, f"is {type(entry).__name__}, not a JSON object", line)
-    for field, kind in FIELDS.items():
+        raise LimerickDataError(path, f"is {json_type(entry)}, not a JSON object", line)
+    for field, (kind, named) in FIELDS.items():
         if field not in entry:
             raise LimerickDataError(path, "is missing", line, field)
         value = entry[field]
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise LimerickDataError(
-                path, f"must be {kind.__name__}, not {type(value).__name__}", line, field
-            )
+            raise LimerickDataError(path, f"must be {named}, not {json_type(value)}", line, field)
     if not 1 <= entry["number"] <= 118:
         raise LimerickDataError(path, f"must be 1-118, not {entry['number']}", line, "number")
     if not entry["limerick"].strip():

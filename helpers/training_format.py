@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 
 from helpers.errors import CourseError
+from helpers.jsonl_lines import json_type
 
 
 @dataclass(frozen=True)
@@ -605,23 +606,6 @@ def _wrong_type(field: str, value, expected: str) -> FormatProblem:
 
 def _bad_tools(field: str, complaint: str) -> FormatProblem:
     return FormatProblem("invalid_tools", f"{field} {complaint}", field)
-
-
-def json_type(value) -> str:
-    """The JSON name of a value's type, for messages ("a number", "null"...)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
 
 
 def _shown(value) -> str:

@@ -101,7 +101,7 @@ def test_read_jsonl_names_the_file_and_line_of_what_it_cannot_read(tmp_path):
     assert read_jsonl(path) == [{"a": 1}, {"b": 2}]
     for content, problem in [
         ('{"a": 1}\n{"b": \n', "data.jsonl, line 2: is not valid JSON"),
-        ('{"a": 1}\n[1, 2]\n', "data.jsonl, line 2: is list, not a JSON object"),
+        ('{"a": 1}\n[1, 2]\n', "data.jsonl, line 2: is a list, not a JSON object"),
         ('{"a": "\\udfff"}\n', "data.jsonl, line 1: holds \\udfff"),
     ]:
         path.write_text(content, encoding="utf-8")

@@ -226,10 +226,20 @@ GOOD = json.dumps({"number": 1, "symbol": "H", "name": "Hydrogen", "facts": {}, 
     ("lines", "message"),
     [
         ([GOOD, "", "{not json"], "line 3: is not valid JSON"),
-        ([GOOD, "[1, 2]"], "line 2: is list, not a JSON object"),
+        ([GOOD, "[1, 2]"], "line 2: is a list, not a JSON object"),
         ([GOOD.replace('"limerick": "x"', '"poem": "x"')], 'line 1, field "limerick": is missing'),
-        ([GOOD.replace('"number": 1', '"number": "1"')], 'line 1, field "number": must be int'),
-        ([GOOD.replace('"number": 1', '"number": true')], 'line 1, field "number": must be int'),
+        (
+            [GOOD.replace('"number": 1', '"number": "1"')],
+            'line 1, field "number": must be a whole number, not a string',
+        ),
+        (
+            [GOOD.replace('"number": 1', '"number": true')],
+            'line 1, field "number": must be a whole number, not a boolean',
+        ),
+        (
+            [GOOD.replace('"facts": {}', '"facts": []')],
+            'line 1, field "facts": must be an object, not a list',
+        ),
         ([GOOD.replace('"number": 1', '"number": 119')], 'line 1, field "number": must be 1-118'),
         ([GOOD.replace('"x"', '"  "')], 'line 1, field "limerick": is empty'),
         ([GOOD, GOOD], 'line 2, field "number": element 1 is already on line 1'),

@@ -108,9 +108,11 @@ def test_an_upload_name_is_never_used_as_a_path(client, server):
 def test_a_job_goes_through_every_state_in_order(finished_job):
     created, job, statuses, train, valid = finished_job
     assert created.status == "validating_files"
-    assert statuses[0] in ("validating_files", "queued", "running")
     order = ["validating_files", "queued", "running", "succeeded"]
-    assert statuses == order[order.index(statuses[0]) :]
+    # Polled, the states come in order and never go back. A poll can miss a state that lasts
+    # a few hundredths of a second when the machine is busy; the events record every one.
+    assert set(statuses) <= set(order) and statuses[-1] == "succeeded"
+    assert statuses == sorted(statuses, key=order.index) and len(set(statuses)) == len(statuses)
     assert job.status == "succeeded" and job.error is None
     assert (
         job.fine_tuned_model

@@ -132,8 +132,10 @@ def test_chat_batches_and_paging_through_the_list(server, checked):
 )
 def test_a_bad_input_file_fails_the_batch_naming_the_line(server, checked, content, code, where):
     client = checked.client(server.base_url)
-    done, statuses = wait_for_batch(client, submit(client, content).id)
-    assert statuses == ["validating", "failed"]
+    created = submit(client, content)
+    done, statuses = wait_for_batch(client, created.id)
+    # Validating, then failed; a poll on a busy machine may come after the failure.
+    assert created.status == "validating" and statuses in (["validating", "failed"], ["failed"])
     first = done.errors.data[0]
     assert (first.code, first.line) == (code, where), first.message
     assert done.failed_at > done.created_at and done.output_file_id is None

@@ -22,10 +22,11 @@ from helpers.jsonl_lines import (
     LineError,
     ReadNotes,
     iter_jsonl,
+    json_type,
     lone_surrogate,
     surrogate_problem,
 )
-from helpers.training_format import guess_format, json_type
+from helpers.training_format import guess_format
 
 FORMATS = {
     ".csv": "CSV",

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
+from helpers.jsonl_lines import json_type
 from helpers.model_catalog import base_model_of
 from helpers.simulator import catalog
 from helpers.simulator.api import Sim, reply
 from helpers.simulator.errors import APIError, invalid, not_found
-from helpers.training_format import json_type
 
 router = APIRouter(prefix="/v1/models")
 
