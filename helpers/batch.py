@@ -22,6 +22,7 @@ import contextlib
 import email.utils
 import inspect
 import random
+import reprlib
 import sys
 import threading
 import time
@@ -439,7 +440,7 @@ def _check_prompts(prompts) -> None:
         raise CourseError("Pass a list of prompts, not one string: complete_all([prompt], ...).")
     for index, prompt in enumerate(prompts):
         if not isinstance(prompt, str):
-            raise CourseError(f"Prompt {index} is a {type(prompt).__name__}, not a string.")
+            raise CourseError(f"Prompt {index} is {reprlib.repr(prompt)}, not a string.")
 
 
 def _check_conversations(messages_list) -> None:

@@ -8,6 +8,7 @@ start of each completion.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
@@ -51,5 +52,5 @@ def _text(row: Mapping, key: str, index: int) -> str:
         raise CourseError(f"Row {index} has no {key!r}.")
     value = row[key]
     if not isinstance(value, str):
-        raise CourseError(f"Row {index}: {key!r} is {type(value).__name__}, not text.")
+        raise CourseError(f"Row {index}: {key!r} is {reprlib.repr(value)}, not text.")
     return value

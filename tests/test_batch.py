@@ -324,7 +324,8 @@ def test_nothing_is_sent_for_no_prompts(env):
     ("call", "message"),
     [
         (lambda: batch.complete_all("one prompt", "m"), "not one string"),
-        (lambda: batch.complete_all(["a", 3], "m"), "Prompt 1 is a int"),
+        (lambda: batch.complete_all(["a", 3], "m"), "Prompt 1 is 3, not a string"),
+        (lambda: batch.complete_all([None], "m"), "Prompt 0 is None, not a string"),
         (lambda: batch.complete_all(["a"], "m", concurrency=0), "concurrency"),
         (lambda: batch.complete_all(["a"], "m", per_request=0), "per_request"),
         (lambda: batch.chat_all([[{"content": "hi"}]], "m"), "Conversation 0, message 0"),

@@ -7,6 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -194,6 +195,9 @@ def test_completions_to_chat():
     assert all(check_chat_example(e) == [] for e in examples + plain)
     with pytest.raises(CourseError, match="Row 0 has no 'completion'"):
         completions_to_chat([{"prompt": "x"}])
+    # A missing value in a table (pandas' NaN) is shown as it is, not as a type's name.
+    with pytest.raises(CourseError, match="Row 1: 'completion' is nan, not text"):
+        completions_to_chat(pd.DataFrame({"prompt": ["x", "y"], "completion": [" a", None]}))
 
 
 def test_to_chat_writes_a_valid_chat_file(tmp_path, capsys, tiktoken):
