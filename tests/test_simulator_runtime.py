@@ -285,7 +285,15 @@ def test_a_state_folder_from_another_version_is_refused_plainly(tmp_path):
         simulator.start(state_dir=tmp_path)
 
 
-def test_bad_settings_are_refused_plainly(tmp_path):
+def test_bad_settings_are_refused_plainly(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIMULATOR_SEED", "forty-two")
+    with pytest.raises(simulator.SettingsError, match="SIMULATOR_SEED='forty-two' is not a whole"):
+        simulator.start(state_dir=tmp_path)
+    monkeypatch.setenv("SIMULATOR_SEED", "42")
+    monkeypatch.setenv("SIMULATOR_SPEED", "fast")
+    with pytest.raises(simulator.SettingsError, match="SIMULATOR_SPEED='fast' is not a number"):
+        simulator.start(state_dir=tmp_path)
+    monkeypatch.delenv("SIMULATOR_SPEED")
     with pytest.raises(simulator.SettingsError, match="clock must be one of"):
         simulator.start(state_dir=tmp_path, clock="fast")
     with pytest.raises(simulator.FaultPlanError, match="unknown fault setting"):

@@ -88,4 +88,5 @@ def _number(var: str, value, kind, default):
     try:
         return kind(raw)
     except ValueError:
-        raise SettingsError(f"{var}={raw!r} is not a valid {kind.__name__}") from None
+        named = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{var}={raw!r} is not {named}") from None
