@@ -107,9 +107,9 @@ def create_job_once(
     What notebook 03 writes out cell by cell, in one call: fingerprint the files and settings,
     look for a job that carries it, and only if there is none check its cost on a paid backend
     (over TUTORIAL_MAX_COST_USD it is refused; within it nothing is printed, since the notebooks
-    show the estimate where they teach it), upload the files (each
-    once) and create the job with the fingerprint in its metadata, a refusal explained in plain
-    words. Nothing is uploaded for a reused job.
+    show the estimate where they teach it), upload the files (each once) and create the job
+    with the fingerprint in its metadata, a refusal explained in plain words. Nothing is
+    uploaded for a reused job.
     """
     fp = fingerprint(training_path, validation_path, **settings)
     job = find_reusable_job(client, fp, include_cancelled=include_cancelled)

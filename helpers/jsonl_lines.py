@@ -83,6 +83,13 @@ def json_type(value) -> str:
     return f"a {type(value).__name__}"
 
 
+def json_shown(value) -> str:
+    """A scalar as it is written in JSON (`true`, `0.5`, `"x"`); a container by its type."""
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return json.dumps(value, ensure_ascii=False)
+    return json_type(value)
+
+
 def jsonl_text(records: Iterable[Mapping]) -> str:
     """One JSON object a line, non-ASCII characters as they are."""
     return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)

@@ -13,11 +13,10 @@ line by line is `helpers.jsonl_lines`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from helpers.errors import CourseError
-from helpers.jsonl_lines import json_type
+from helpers.jsonl_lines import json_shown, json_type
 
 
 @dataclass(frozen=True)
@@ -237,10 +236,11 @@ def _check_message_keys(message: dict, role: str, where: str, allow_weight: bool
         if key == "weight" and role == "assistant" and allow_weight:
             weight = message[key]
             if type(weight) is not int or weight not in (0, 1):
+                shown = _clip(json_shown(weight))
                 problems.append(
                     FormatProblem(
                         "invalid_weight",
-                        f"{where}.weight must be the integer 0 or 1, not {_clip(_shown(weight))}",
+                        f"{where}.weight must be the integer 0 or 1, not {shown}",
                         f"{where}.weight",
                     )
                 )
@@ -606,13 +606,6 @@ def _wrong_type(field: str, value, expected: str) -> FormatProblem:
 
 def _bad_tools(field: str, complaint: str) -> FormatProblem:
     return FormatProblem("invalid_tools", f"{field} {complaint}", field)
-
-
-def _shown(value) -> str:
-    """A scalar as it is written in JSON (`true`, `0.5`, `"x"`); a container by its type."""
-    if isinstance(value, (bool, int, float, str)) or value is None:
-        return json.dumps(value, ensure_ascii=False)
-    return json_type(value)
 
 
 def _clip(text: str, limit: int = 60) -> str:

@@ -230,11 +230,15 @@ GOOD = json.dumps({"number": 1, "symbol": "H", "name": "Hydrogen", "facts": {}, 
         ([GOOD.replace('"limerick": "x"', '"poem": "x"')], 'line 1, field "limerick": is missing'),
         (
             [GOOD.replace('"number": 1', '"number": "1"')],
-            'line 1, field "number": must be a whole number, not a string',
+            'line 1, field "number": must be a whole number, not "1"',
         ),
         (
             [GOOD.replace('"number": 1', '"number": true')],
-            'line 1, field "number": must be a whole number, not a boolean',
+            'line 1, field "number": must be a whole number, not true',
+        ),
+        (
+            [GOOD.replace('"number": 1', '"number": 1.5')],
+            'line 1, field "number": must be a whole number, not 1.5',
         ),
         (
             [GOOD.replace('"facts": {}', '"facts": []')],
