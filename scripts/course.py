@@ -218,6 +218,8 @@ def nbval_args() -> list[str]:
     # plugins for them (hypothesis's, anyio's, platformdirs') would add 0.9 s to the start.
     plugins = ["-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:platformdirs"]
     current = ["--nbval", "--nbval-current-env"]
+    # A cell failed for writing to stderr shows what it wrote (nbval names only the field).
+    plugins += ["-p", "scripts.nbval_stderr"]
     return [*QUICK_START, *current, *sanitize, *skip, *plugins, "-o", "testpaths=notebooks"]
 
 

@@ -160,3 +160,29 @@ def test_test_runners_skip_the_iri_grammar_and_still_validate_notebooks():
         [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "rejected"
+
+
+def test_a_notebook_cell_failed_for_its_stderr_shows_what_it_wrote(tmp_path):
+    """nbval names only the field; the runners' plugin adds the text to the failure."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    quiet = nbformat.v4.new_code_cell("print('shown')")
+    quiet.outputs = [nbformat.v4.new_output("stream", name="stdout", text="shown\n")]
+    quiet.execution_count = 1
+    noisy = nbformat.v4.new_code_cell("import sys\nprint('a one-off warning', file=sys.stderr)")
+    noisy.execution_count = 2
+    notebook.cells = [quiet, noisy]
+    path = tmp_path / "noisy.ipynb"
+    nbformat.write(notebook, path)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *course.nbval_args(), str(path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout
+    assert "Unexpected output fields from running code: {'stderr'}" in done.stdout
+    assert "stderr of the cell" in done.stdout and "a one-off warning" in done.stdout
+    assert "1 failed, 1 passed" in done.stdout
