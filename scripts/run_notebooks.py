@@ -21,8 +21,10 @@ import scripts.skip_iri_grammar  # noqa: F401  (before nbformat: see the module)
 
 # isort: split
 import nbformat
+import zmq
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from traitlets.config import Config
 
 from helpers.atomic import write_text_atomically
 from helpers.paths import REPO_ROOT
@@ -30,6 +32,11 @@ from helpers.paths import REPO_ROOT
 NOTEBOOKS = REPO_ROOT / "notebooks"
 EDITIONS = {"zh": "中文版 (Chinese edition)"}
 CELL_TIMEOUT_S = 600
+# Kernels whose messages are encrypted (CurveZMQ keys from the kernel manager, as ipykernel's
+# kernelspec offers): over plain TCP every kernel warns, in the run's output, that what it sends
+# "is susceptible to eavesdropping". A libzmq built without CurveZMQ (rare) keeps plain TCP,
+# since asking for encryption there is an error.
+KERNELS = {"KernelManager": {"transport_encryption": "auto"}} if zmq.has("curve") else {}
 # Text that a carriage return later overwrote on the same line.
 REWRITTEN = re.compile(r"^.*\r(?=[^\n])", re.MULTILINE)
 
@@ -47,6 +54,7 @@ def execute(path: Path) -> tuple[nbformat.NotebookNode, float]:
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
+        config=Config(KERNELS),
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},

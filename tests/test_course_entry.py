@@ -186,3 +186,25 @@ def test_a_notebook_cell_failed_for_its_stderr_shows_what_it_wrote(tmp_path):
     assert "Unexpected output fields from running code: {'stderr'}" in done.stdout
     assert "stderr of the cell" in done.stdout and "a one-off warning" in done.stdout
     assert "1 failed, 1 passed" in done.stdout
+
+
+def test_make_run_starts_kernels_that_do_not_warn_of_eavesdropping(tmp_path):
+    """Over plain TCP each kernel warns that its messages can be read; `make run` encrypts."""
+    import nbformat
+
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), path)
+    probe = (
+        "import sys\nfrom pathlib import Path\nfrom scripts.run_notebooks import execute\n"
+        "notebook, _ = execute(Path(sys.argv[1]))\n"
+        "print(notebook.cells[0].outputs[0]['data']['text/plain'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "2", done.stderr
+    assert "without encryption" not in done.stderr and "eavesdropping" not in done.stderr
