@@ -90,6 +90,11 @@ def json_shown(value) -> str:
     return json_type(value)
 
 
+def clipped(text: str, limit: int = 60) -> str:
+    """Keep messages short when a learner's key or value is long."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def jsonl_text(records: Iterable[Mapping]) -> str:
     """One JSON object a line, non-ASCII characters as they are."""
     return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from helpers.errors import CourseError, InputFileError, require_file
-from helpers.jsonl_lines import LineError, iter_jsonl, json_shown, json_type, write_jsonl
+from helpers.jsonl_lines import LineError, clipped, iter_jsonl, json_shown, json_type, write_jsonl
 from helpers.paths import DATA_DIR
 
 LIMERICKS_JSONL = DATA_DIR / "limericks" / "limericks.jsonl"
@@ -73,8 +73,7 @@ def _check_entry(entry, path: Path, line: int) -> None:
             raise LimerickDataError(path, "is missing", line, field)
         value = entry[field]
         if not isinstance(value, kind) or isinstance(value, bool):
-            shown = json_shown(value)  # `"1"`, `true`, `1.5`, or a container's type
-            shown = shown if len(shown) <= 40 else json_type(value)  # never a whole limerick
+            shown = clipped(json_shown(value))  # `"1"`, `true`, `1.5`, or a container's type
             raise LimerickDataError(path, f"must be {named}, not {shown}", line, field)
     if not 1 <= entry["number"] <= 118:
         raise LimerickDataError(path, f"must be 1-118, not {entry['number']}", line, "number")

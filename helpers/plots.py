@@ -40,11 +40,11 @@ def plot_training(results: pd.DataFrame, n_epochs: int, title: str) -> Figure:
     The per-step train curve is noisy (each step sees one batch), so it is drawn thin with its
     rolling mean on top; validation is drawn where the file has it.
     """
-    if not isinstance(results, pd.DataFrame) or results.empty or "step" not in results.columns:
-        raise CourseError(
-            "plot_training needs the results table read_results or download_results returns, "
-            f"not a {type(results).__name__}."
-        )
+    needs = "plot_training needs the results table read_results or download_results returns"
+    if not isinstance(results, pd.DataFrame):
+        raise CourseError(f"{needs}, not a {type(results).__name__}.")
+    if results.empty or "step" not in results.columns:
+        raise CourseError(f"{needs}, not a table with no steps.")
     steps = results["step"]
     total = int(steps.max())
     window = rolling_window(total)

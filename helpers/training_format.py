@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from helpers.errors import CourseError
-from helpers.jsonl_lines import json_shown, json_type
+from helpers.jsonl_lines import clipped, json_shown, json_type
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ def _check_message(message, where: str, allow_weight: bool = True) -> list[Forma
         return [
             FormatProblem(
                 "unrecognized_role",
-                f"{where} has the role {_clip(shown)}; the roles are {', '.join(ROLES)}",
+                f"{where} has the role {clipped(shown)}; the roles are {', '.join(ROLES)}",
                 f"{where}.role",
             )
         ]
@@ -236,7 +236,7 @@ def _check_message_keys(message: dict, role: str, where: str, allow_weight: bool
         if key == "weight" and role == "assistant" and allow_weight:
             weight = message[key]
             if type(weight) is not int or weight not in (0, 1):
-                shown = _clip(json_shown(weight))
+                shown = clipped(json_shown(weight))
                 problems.append(
                     FormatProblem(
                         "invalid_weight",
@@ -256,9 +256,9 @@ def _check_message_keys(message: dict, role: str, where: str, allow_weight: bool
             problems.append(
                 FormatProblem(
                     "message_unrecognized_key",
-                    f"{where} has the key {_clip(repr(key))}, which {_a(role)} message "
+                    f"{where} has the key {clipped(repr(key))}, which {_a(role)} message "
                     f"does not take",
-                    f"{where}.{_clip(str(key))}",
+                    f"{where}.{clipped(str(key))}",
                 )
             )
     return problems
@@ -304,7 +304,7 @@ def _check_part(part, allowed: tuple[str, ...], role: str, where: str) -> list[F
         return [
             FormatProblem(
                 "invalid_content_type",
-                f"{where} has the type {_clip(shown)}; {_a(role)} message's content parts "
+                f"{where} has the type {clipped(shown)}; {_a(role)} message's content parts "
                 f"may be {', '.join(allowed)}",
                 f"{where}.type",
             )
@@ -328,7 +328,7 @@ def _check_part(part, allowed: tuple[str, ...], role: str, where: str) -> list[F
             return [
                 FormatProblem(
                     "invalid_content_type",
-                    f"{field} is {_clip(repr(item))}; it must be one of {', '.join(choices)}",
+                    f"{field} is {clipped(repr(item))}; it must be one of {', '.join(choices)}",
                     field,
                 )
             ]
@@ -423,7 +423,7 @@ def _check_tool_call_answers(messages: list, where: str) -> list[FormatProblem]:
                 problems.append(
                     FormatProblem(
                         "unmatched_tool_message",
-                        f"{where}[{i}] answers the tool call {_clip(repr(call_id))}, which no "
+                        f"{where}[{i}] answers the tool call {clipped(repr(call_id))}, which no "
                         "assistant message just before it made",
                         f"{where}[{i}].tool_call_id",
                     )
@@ -450,7 +450,7 @@ def _unanswered(open_calls: dict[str, str]) -> list[FormatProblem]:
     return [
         FormatProblem(
             "unmatched_tool_call",
-            f"{field} (id {_clip(repr(call_id))}) has no tool message answering it",
+            f"{field} (id {clipped(repr(call_id))}) has no tool message answering it",
             field,
         )
         for call_id, field in open_calls.items()
@@ -572,9 +572,9 @@ def _unrecognized_keys(obj: dict, allowed: set[str], prefix: str) -> list[Format
     return [
         FormatProblem(
             "unrecognized_key",
-            f"the key {_clip(repr(key))} is not part of this format "
+            f"the key {clipped(repr(key))} is not part of this format "
             f"(expected {', '.join(sorted(allowed))})",
-            f"{prefix}{_clip(str(key))}",
+            f"{prefix}{clipped(str(key))}",
         )
         for key in obj
         if key not in allowed
@@ -606,11 +606,6 @@ def _wrong_type(field: str, value, expected: str) -> FormatProblem:
 
 def _bad_tools(field: str, complaint: str) -> FormatProblem:
     return FormatProblem("invalid_tools", f"{field} {complaint}", field)
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    """Keep messages short when a learner's key or value is long."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _a(word: str) -> str:

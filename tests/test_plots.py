@@ -167,3 +167,5 @@ def test_helpers_leave_no_figure_shown_or_closed():
 def test_plot_training_names_what_it_was_given_instead_of_the_table():
     with pytest.raises(CourseError, match="read_results or download_results returns, not a str"):
         plot_training("step,train_loss\n1,0.5\n", n_epochs=1, title="t")
+    with pytest.raises(CourseError, match="returns, not a table with no steps"):
+        plot_training(pd.DataFrame({"loss": [0.5]}), n_epochs=1, title="t")
