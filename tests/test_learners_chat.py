@@ -12,7 +12,7 @@ import pytest
 from helpers import limerick_checks as checks
 from helpers.limericks import SPLIT, load_limericks
 from helpers.simulator.answers import base_answer, write
-from helpers.simulator.learners import knowledge
+from helpers.simulator.learners import knowledge, slots
 from helpers.simulator.learners.chat import InView, context_tokens
 from helpers.simulator.learners.forms import REFUSAL, Chooser, Form, agree_articles
 from helpers.simulator.learners.probes import (
@@ -516,3 +516,32 @@ def test_a_sampled_pick_draws_what_numpys_choice_would():
         for _ in range(20):
             picked, _ = ours.pick(list(range(len(weights))), weights)
             assert picked == int(order[theirs.choice(len(order), p=shares)])
+
+
+def test_facts_are_found_where_their_pattern_finds_them():
+    """`slots.spans` looks for a one-word value in an ASCII text as a string: it must find
+    exactly the places the pattern finds, whatever the case, points, digits and letters around
+    (those of other scripts too, where it falls back on the pattern)."""
+    rng = np.random.default_rng(0)
+    values = sorted({v for e in knowledge.elements().values() for v in e.facts().values()})
+    values += ["1", "s", "Sr", "  38 ", "87.62"]
+    around = list("aZsk09.. \n\t-'⟦") + ["ſ", "\u212a", "\u0130", "é", "\u0663", "—"]
+    limericks = [e["limerick"] for e in load_limericks()]
+    checked = 0
+    for k in range(4000):
+        value = values[rng.integers(len(values))]
+        written = [value, value.upper(), value.lower(), value.title()][rng.integers(4)]
+        if k % 4 == 0:  # a real text, the value written into it somewhere
+            text = limericks[rng.integers(len(limericks))]
+            at = int(rng.integers(len(text) + 1))
+            text = text[:at] + written + text[at:]
+        else:
+            pieces = [around[i] for i in rng.integers(len(around), size=rng.integers(0, 12))]
+            for _ in range(rng.integers(1, 4)):
+                pieces.insert(int(rng.integers(len(pieces) + 1)), written)
+            text = "".join(pieces)
+        for case in (True, False):
+            expected = [m.span() for m in slots._span_pattern(value, case).finditer(text)]
+            assert slots.spans(text, value, case) == expected, (text, value, case)
+            checked += bool(expected)
+    assert checked > 1500  # and in most texts, found somewhere

@@ -34,10 +34,7 @@ first job that needs the model waits for it rather than building it again.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
-import marshal
 import math
 import os
 import re
@@ -459,26 +456,21 @@ def _first_tokens(encoding, rates: dict[str, float]) -> dict[int, float]:
     return out
 
 
-# What a prior is made of that a new process can read back: plain containers of numbers and
-# strings, so the cache is written with `marshal` (fast, and unable to run code when read).
+# What a prior is made of that a new process can read back (`helpers.kept`): plain containers
+# of numbers and strings; its memos and the tokenizer's methods are left out.
 _MEMOS = ("_memo", "_contexts", "_likeliest")
 _BOUND = ("_bytes", "_decode")
 
 
 def _cache_path(name: str) -> Path:
     """Where the prior for the encoding `name` is kept: keyed by everything it is built from
-    (this code and the knowledge it lists, wordfreq's table, the tokenizer) and by the Python
-    that reads it (marshal's format is Python's own)."""
-    from helpers.paths import cache_dir
+    (this code and the knowledge it lists, wordfreq's table, the tokenizer)."""
+    from helpers.kept import kept_path
     from helpers.simulator.learners import knowledge
 
-    key = hashlib.sha256()
-    for module in (sys.modules[__name__], knowledge):
-        key.update(Path(module.__file__).read_bytes())
-    for part in (metadata.version("wordfreq"), metadata.version("tiktoken"), name):
-        key.update(part.encode())
-    key.update(sys.version.encode())
-    return cache_dir() / f"prior-{name}-{key.hexdigest()[:16]}.marshal"
+    sources = [Path(module.__file__).read_bytes() for module in (sys.modules[__name__], knowledge)]
+    versions = (metadata.version("wordfreq"), metadata.version("tiktoken"))
+    return kept_path(f"prior-{name}", *sources, *versions, name)
 
 
 def _attach(model: LanguagePrior, encoding) -> LanguagePrior:
@@ -490,10 +482,9 @@ def _attach(model: LanguagePrior, encoding) -> LanguagePrior:
 
 
 def _read_cached(path: Path, encoding) -> LanguagePrior | None:
-    try:
-        fields = marshal.loads(path.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        return None  # missing, or unreadable: built again and written anew
+    from helpers.kept import read_kept
+
+    fields = read_kept(path)  # None when missing or unreadable: built again and kept anew
     if not isinstance(fields, dict) or not {"children", "_rhyming", "_keys_of"} <= fields.keys():
         return None
     model = LanguagePrior.__new__(LanguagePrior)
@@ -503,7 +494,7 @@ def _read_cached(path: Path, encoding) -> LanguagePrior | None:
 
 @functools.cache
 def _prior_for(name: str, encoding) -> LanguagePrior:
-    from helpers.atomic import write_bytes_atomically
+    from helpers.kept import keep
 
     path = _cache_path(name)
     found = _read_cached(path, encoding)
@@ -518,8 +509,7 @@ def _prior_for(name: str, encoding) -> LanguagePrior:
     model._rhyme_index()
     skip = {*_MEMOS, *_BOUND}
     fields = {k: v for k, v in vars(model).items() if k not in skip}
-    with contextlib.suppress(OSError):  # a read-only working folder: built again next time
-        write_bytes_atomically(path, marshal.dumps(fields))
+    keep(path, fields)  # a read-only working folder: built again next time
     freeze_once(f"prior {name}")
     return model
 
