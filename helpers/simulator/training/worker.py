@@ -21,7 +21,6 @@ import math
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 from helpers.simulator import catalog
 from helpers.simulator.training.data import DataRejected, read_training_data
@@ -54,7 +53,6 @@ TICK_BUDGET = 0.1  # seconds of training per job per round, so that progress is 
 VALIDATING_WALL, QUEUED_WALL = 0.025, 0.025
 RUNNING_WALL, MAX_STEP_WALL = 0.05, 0.02
 WORKING = ("validating_files", "queued", "running")
-JOB_THREADS = 2  # jobs of one server trained side by side, at most
 
 
 class Worker:
@@ -70,7 +68,6 @@ class Worker:
         # Other background work the server hands over (its batches): each call is one round,
         # returning True when it is behind. training/ never imports the API that provides it.
         self.chores: list = []
-        self._pool: ThreadPoolExecutor | None = None  # made when two jobs first run at once
 
     # -- the thread ---------------------------------------------------------------------------
 
@@ -87,8 +84,6 @@ class Worker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
         # Hand the jobs back at once, so that a restarted server continues them right away.
         self.sim.store.release_jobs(self.owner)
 
@@ -110,16 +105,13 @@ class Worker:
     def tick(self) -> bool:
         """One round of work on every job this server holds; True if some job is behind.
 
-        Several jobs advance side by side, in up to JOB_THREADS threads: a job's results depend
-        only on its own seed and files, so they are the same whichever runs first, and numpy
-        and tiktoken work outside Python's lock."""
+        The jobs take turns, each a round's budget of steps, in this one thread. In threads of
+        their own, two jobs took longer together than one after the other (a tenth longer, the
+        course's classifier and limerick jobs on two cores): most of a step is Python, which
+        runs one thread at a time, and the threads' turns at it cost more than they overlap."""
         ids = self.claim()
         self._in_flight = bool(ids)
-        if len(ids) <= 1:
-            return any([self.advance_safely(job_id) for job_id in ids])
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(JOB_THREADS, thread_name_prefix="simulator-job")
-        return any(list(self._pool.map(self.advance_safely, ids)))
+        return any([self.advance_safely(job_id) for job_id in ids])
 
     def advance_safely(self, job_id: str) -> bool:
         if self._stop.is_set():
