@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.kept import keep, kept_path, read_kept
 from helpers.long_lived import freeze_once
 
 N_WORDS = 20_000
@@ -465,7 +466,6 @@ _BOUND = ("_bytes", "_decode")
 def _cache_path(name: str) -> Path:
     """Where the prior for the encoding `name` is kept: keyed by everything it is built from
     (this code and the knowledge it lists, wordfreq's table, the tokenizer)."""
-    from helpers.kept import kept_path
     from helpers.simulator.learners import knowledge
 
     sources = [Path(module.__file__).read_bytes() for module in (sys.modules[__name__], knowledge)]
@@ -482,8 +482,6 @@ def _attach(model: LanguagePrior, encoding) -> LanguagePrior:
 
 
 def _read_cached(path: Path, encoding) -> LanguagePrior | None:
-    from helpers.kept import read_kept
-
     fields = read_kept(path)  # None when missing or unreadable: built again and kept anew
     if not isinstance(fields, dict) or not {"children", "_rhyming", "_keys_of"} <= fields.keys():
         return None
@@ -494,8 +492,6 @@ def _read_cached(path: Path, encoding) -> LanguagePrior | None:
 
 @functools.cache
 def _prior_for(name: str, encoding) -> LanguagePrior:
-    from helpers.kept import keep
-
     path = _cache_path(name)
     found = _read_cached(path, encoding)
     if found is None and _background_build_ended(name):
