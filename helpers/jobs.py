@@ -21,6 +21,10 @@ FINGERPRINT_KEY = "course_fingerprint"
 
 # Events already printed, per job, so that following a job again prints only what is new.
 _printed: dict[str, set[str]] = {}
+# How many events the next poll of each job asks for first: what the last poll found, plus a
+# few (a page that holds one event already printed shows that nothing before it is missing).
+_first_page: dict[str, int] = {}
+FIRST_PAGE = 10
 
 
 def fingerprint(*paths: str | Path | None, **settings) -> str:
@@ -247,20 +251,27 @@ def follow_job(
 
 
 def new_events(client: openai.OpenAI, job_id: str, page_size: int = 100) -> list:
-    """The events not printed yet, oldest first (the API lists newest first)."""
+    """The events not printed yet, oldest first (the API lists newest first).
+
+    A job can log an event per training step, and each poll needs only those since the last
+    one: the first page asks for about as many as the last poll found (at least a few), and
+    further pages of `page_size` are read only when every event on a page is new. Reading the
+    newest hundred at every poll would fetch and parse ten times as many on a short poll."""
     seen = _printed.setdefault(job_id, set())
     fresh, after = [], None
+    limit = min(page_size, _first_page.get(job_id, FIRST_PAGE))
     while True:
-        kwargs = {"limit": page_size} | ({"after": after} if after else {})
+        kwargs = {"limit": limit} | ({"after": after} if after else {})
         page = client.fine_tuning.jobs.list_events(job_id, **kwargs)
         events = list(page.data)
         unseen = [e for e in events if e.id not in seen]
         fresh.extend(unseen)
         if len(unseen) < len(events) or not page.has_more or not events:
             break
-        after = events[-1].id
+        after, limit = events[-1].id, page_size
     fresh.reverse()
     seen.update(e.id for e in fresh)
+    _first_page[job_id] = len(fresh) + FIRST_PAGE
     return fresh
 
 

@@ -26,6 +26,7 @@ class ScriptedJobs:
     def __init__(self, events, statuses, failures=()):
         self.events, self.statuses, self.failures = events, list(statuses), set(failures)
         self.polls = 0
+        self.limits = []  # what each request for events asked for
 
     def retrieve(self, job_id):
         self.polls += 1
@@ -36,6 +37,7 @@ class ScriptedJobs:
         return SimpleNamespace(id=job_id, status=status)
 
     def list_events(self, job_id, limit=20, after=None):
+        self.limits.append(limit)
         visible = self.events[: min(self.polls * 3, len(self.events))][::-1]
         start = 0
         if after:
@@ -51,6 +53,7 @@ def client_for(scripted):
 @pytest.fixture(autouse=True)
 def forget_printed():
     jobs._printed.clear()
+    jobs._first_page.clear()
 
 
 def test_every_event_is_printed_once_in_order(capsys):
@@ -79,6 +82,27 @@ def test_pages_are_followed_when_many_events_are_new(capsys):
     scripted = ScriptedJobs(events, ["succeeded"])
     scripted.polls = 100  # every event is already visible
     assert len(jobs.new_events(client_for(scripted), "ftjob-3", page_size=40)) == 250
+
+
+def test_a_poll_asks_for_about_as_many_events_as_the_last_one_found():
+    # Three new events appear per poll: after the first poll (which cannot know), each asks for
+    # those three and a few more, in one request, rather than for a full page of old ones.
+    events = [event(i) for i in range(30)]
+    scripted = ScriptedJobs(events, ["running"] * 9 + ["succeeded"])
+    found = []
+    for _ in range(10):
+        scripted.retrieve("ftjob-7")
+        found.append(len(jobs.new_events(client_for(scripted), "ftjob-7")))
+    assert found == [3] * 10
+    assert scripted.limits == [jobs.FIRST_PAGE] + [3 + jobs.FIRST_PAGE] * 9
+
+
+def test_a_burst_of_events_is_read_in_full_pages():
+    events = [event(i) for i in range(250)]
+    scripted = ScriptedJobs(events, ["succeeded"])
+    scripted.polls = 100
+    assert len(jobs.new_events(client_for(scripted), "ftjob-8", page_size=100)) == 250
+    assert scripted.limits == [jobs.FIRST_PAGE, 100, 100, 100]
 
 
 def test_a_dropped_connection_resumes_from_the_last_event(capsys):
