@@ -12,10 +12,11 @@ import pytest
 from helpers import limerick_checks as checks
 from helpers.limericks import SPLIT, load_limericks
 from helpers.simulator.answers import base_answer, write
-from helpers.simulator.learners import knowledge, slots
+from helpers.simulator.learners import knowledge, learner_kind, slots
 from helpers.simulator.learners.chat import InView, context_tokens
 from helpers.simulator.learners.forms import REFUSAL, Chooser, Form, agree_articles
 from helpers.simulator.learners.probes import (
+    CHAT_MODEL,
     abstract,
     card,
     chat_example,
@@ -25,6 +26,7 @@ from helpers.simulator.learners.probes import (
     recipes,
 )
 from helpers.simulator.learners.pronunciation import phones, syllables
+from helpers.tokens import encoding_for
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +86,76 @@ def test_an_unseen_extraction_task_extracts_from_new_inputs():
     new = recipes(np.random.default_rng(99), 40)
     exact = [model.form.write(q, Chooser(np.random.default_rng(0), 0.0))[0] == a for q, a in new]
     assert np.mean(exact) >= 0.8
+
+
+CITIES = "Paris Lima Oslo Cairo Tokyo Denver Madrid Nairobi Quito Hanoi".split()  # noqa: SIM905
+NEW_CITIES = "Dublin Perth Zurich Austin Lagos Seoul Vancouver Marseille".split()  # noqa: SIM905
+FRAMES = [
+    "I flew to {} last week for work.",
+    "My sister lives in {} now.",
+    "The conference will be held in {} in May.",
+    "We drove through {} on our way home.",
+    "Have you ever been to {}?",
+    "The best noodles I ever ate were in {}.",
+]
+NEW_FRAMES = [
+    "She moved from {} to the coast.",
+    "Our office in {} opens at nine.",
+    "Tomorrow I leave for {} with my dog.",
+    "Nobody in {} expected the storm.",
+]
+CITY_SYSTEM = "Reply with the city the sentence mentions."
+
+
+def test_a_few_answers_copied_from_their_questions_are_an_extraction_not_labels():
+    """Ten cities, each the answer to six sentences: a small set of answers used again and
+    again, as labels are, but each copied from its own question, so a new city is copied too
+    (a classifier would answer one of the ten)."""
+    train = [chat_example(CITY_SYSTEM, f.format(c), c) for f in FRAMES for c in CITIES]
+    answers, questions = [e.answer for e in train], [e.cue for e in train]
+    assert learner_kind(answers) == "classifier"  # the answers alone look like labels
+    assert learner_kind(answers, questions) == "language_model"
+    # A prompt that lists every option holds the other answers too: still a classifier's.
+    listed = [f"{q} Options: {', '.join(CITIES)}." for q in questions]
+    assert learner_kind(answers, listed) == "classifier"
+
+    trainer, steps = fine_tune(train)
+    assert trainer.model.form.kind == "extraction"
+    losses = [s["train_loss"] for s in steps]
+    assert all(np.isfinite(losses)) and min(losses) > 0
+    # Sixty examples, not ten answers: what they share is learned, and the loss falls (by about
+    # half from the first epoch to the last; by a fifth if each of the ten answers were one
+    # source, all memorised).
+    assert np.mean(losses[-len(train) :]) < 0.6 * np.mean(losses[: len(train)])
+    asked = [(f.format(c), c) for f in NEW_FRAMES for c in NEW_CITIES]
+    chooser = Chooser(np.random.default_rng(0), 0.0)
+    said = [trainer.model.form.write(q, chooser)[0] for q, _ in asked]
+    assert np.mean([s == c for s, (_, c) in zip(said, asked, strict=True)]) >= 0.9
+    # Every token of every answer has a probability, as the API's logprobs need.
+    encoding = encoding_for(CHAT_MODEL)
+    for (question, city), answer in zip(asked, said, strict=True):
+        seen = context_tokens(encoding, f"{CITY_SYSTEM}\n{question}", question)
+        chances, _ = trainer.model.tokens.chances(encoding.encode(answer or city), seen)
+        assert np.all((chances > 0) & (chances <= 1)), (question, chances)
+
+
+def test_one_example_repeated_is_learned_without_negative_counts():
+    """Ten copies of one line (a learner's first smoke test): every amount is memorised by the
+    one example, and nothing general is learned, not a rounding residue of either sign."""
+    train = [chat_example("Echo the city.", "Say hello to Paris", "Paris")] * 10
+    trainer, steps = fine_tune(train)
+    losses = [s["train_loss"] for s in steps]
+    assert all(np.isfinite(losses)) and min(losses) > 0 and losses[-1] < losses[0]
+    tokens = trainer.tokens
+    # With nothing general learned about copying, the copy gate says "no copy", in full.
+    walk = tokens._walk(trainer.sequences[0], trainer.seens[0], keep=False)
+    node, previous, fixed, _ = walk[0]
+    gate = tokens.position(node, previous, trainer.seens[0], fixed)[9]
+    assert sum(gate.values()) == pytest.approx(1.0)
+    counts = [tokens.total, tokens.types, *tokens.unigrams.values()]
+    for table in (tokens.bigrams, tokens.classes, tokens.gates):
+        counts += [n for row in table.values() for n in row.values()]
+    assert min(counts) >= 0.0
 
 
 def _people(rng, n):

@@ -11,25 +11,49 @@ from collections import Counter
 from helpers.long_lived import freeze_once
 from helpers.simulator.learners.chat import ChatModel, ChatTrainer
 from helpers.simulator.learners.classifier import ClassifierTrainer, LabelModel
+from helpers.simulator.learners.forms import WORDS
 
 MAX_LABELS = 50
 # Answers said only once, as a share of all answers, beyond which they are not labels: a
 # Q&A file whose answers are mostly one fixed reply plus symbols, years and numbers that
 # seldom repeat is text to generate, even with few distinct answers.
 SINGLETON_SHARE = 0.05
+# Answers found in their own question at least this often, while the other answers seldom are
+# (less than this share of them, on average), are copied from it, not chosen among labels:
+# "Paris" answering "I flew to Paris last week" teaches to copy the city a new question names,
+# however few cities the file holds. A prompt that lists every label ("positive or negative?")
+# holds the others too, and is still a classifier's.
+COPIED_SHARE = 0.9
+OTHERS_SHARE = 0.5
 
 
-def learner_kind(answers: list[str]) -> str:
-    """ "classifier" when the answers are a small set of labels, each used again and again."""
+def learner_kind(answers: list[str], questions: list[str] | None = None) -> str:
+    """ "classifier" when the answers are a small set of labels, each used again and again, and
+    not copied from their `questions` (each answer's question, when given)."""
     counts = Counter(answers)
     singletons = sum(1 for n in counts.values() if n == 1)
     if (
         len(counts) <= MAX_LABELS
         and 2 * len(counts) <= len(answers)
         and singletons <= SINGLETON_SHARE * len(answers)
+        and not (questions and copied_from_questions(answers, questions))
     ):
         return "classifier"
     return "language_model"
+
+
+def copied_from_questions(answers: list[str], questions: list[str]) -> bool:
+    """Whether the answers are words of their own questions (each one wholly there), which the
+    other answers mostly are not."""
+    words = {a: {w.lower() for w in WORDS.findall(a) if w.isalnum()} for a in set(answers)}
+    copied = others = 0.0
+    for answer, question in zip(answers, questions, strict=True):
+        said = {w.lower() for w in WORDS.findall(question)}
+        copied += bool(words[answer]) and words[answer] <= said
+        rest = [a for a in words if a != answer and words[a]]
+        if rest:
+            others += sum(words[a] <= said for a in rest) / len(rest)
+    return copied >= COPIED_SHARE * len(answers) and others < OTHERS_SHARE * len(answers)
 
 
 def make_trainer(kind: str, train, valid, encoding, hyperparameters: dict, parent=None):

@@ -313,7 +313,9 @@ class TokenModel:
                     i = index.get(source)
                     if i is not None:
                         chance[i] = count + chance[i]
-        norm = sum(chance) or 1.0
+        norm = sum(chance)
+        if norm <= 0:  # only answers memorised so far: nothing general about copying is known
+            return {NONE: 1.0}
         return {s: c / norm for s, c in zip(outcomes, chance, strict=True) if c > 0}
 
     def position(self, node, previous: int, seen, fixed: tuple | None = None) -> tuple:
@@ -492,18 +494,31 @@ class TokenModel:
         # The most any one answer gave is kept beside the answers' amounts, rather than found
         # again each time: amounts only grow (rates are positive), so it is their running max.
         per, top = found
-        given = per[example] = per.get(example, 0.0) + rate
-        mine = max(given - top, 0.0)
-        if given > top:
-            found[1] = given
-        return rate - mine, mine
+        before = per.get(example, 0.0)
+        given = per[example] = before + rate
+        if given <= top:
+            return rate, 0.0
+        found[1] = given
+        # What this answer gives beyond the old most is memorised; the general part is what it
+        # gives up to the old most, worked out from the amounts themselves: as
+        # `rate - (given - top)` it was a rounding residue of either sign where the answer
+        # already gave the most, and a file of one example repeated then learned negative counts.
+        general = max(top - before, 0.0)
+        return general, rate - general
 
-    def learn(self, sequences: list[list[int]], seens: list, rate: float) -> None:
+    def learn(
+        self, sequences: list[list[int]], seens: list, rate: float, examples: list | None = None
+    ) -> None:
+        """Learn the answers `sequences`, each read with its `seens`. `examples` names the
+        example each answer comes from (by default the answer itself): an example learned again,
+        epoch after epoch or as a duplicate line, is one source of what is memorised, while one
+        answer to many questions ("Paris" to every question about a trip to Paris) is as many."""
         exposure, rate = rate, rate * COUNT_SCALE
         self._gate_memo.clear()
         self._outcome_memo.clear()
-        for tokens, seen in zip(sequences, seens, strict=True):
-            answer = hash(tuple(tokens))  # an answer learned again is the same answer
+        if examples is None:
+            examples = [hash(tuple(tokens)) for tokens in sequences]
+        for tokens, seen, answer in zip(sequences, seens, examples, strict=True):
             kept = isinstance(seen, InView)  # an example's, as `chances` keeps its walk
             seen = seen if kept else InView(seen)
             # The places the answer's tokens are written at, from its walk: a trainer has just
@@ -629,6 +644,7 @@ class ChatTrainer:
         self.seens = [context_tokens(encoding, e.context, e.cue) for e in train]
         self.valid_sequences = [_encode(encoding, e.answer) for e in valid]
         self.valid_seens = [context_tokens(encoding, e.context, e.cue) for e in valid]
+        self.keys = [hash((e.context, e.answer)) for e in train]  # what `learn` memorises by
         self.rate = float(hyperparameters["learning_rate_multiplier"])
         self.parent = parent if isinstance(parent, ChatModel) else None
         self.tokens = self.parent.tokens.copy(encoding) if self.parent else TokenModel(encoding)
@@ -650,7 +666,7 @@ class ChatTrainer:
         seens = [self.seens[i] for i in batch]
         measured = self._score(sequences, seens)
         rate = self.rate * (1.0 - (step - 1) / total_steps)
-        self.tokens.learn(sequences, seens, rate)
+        self.tokens.learn(sequences, seens, rate, [self.keys[i] for i in batch])
         self.seen.update(int(i) for i in batch)
         return measured
 

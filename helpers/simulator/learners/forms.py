@@ -189,11 +189,13 @@ class Extractor:
         suffix: str,
         decline=None,
         lowered: bool = False,
+        always: bool = False,
     ):
         self.counts, self.totals = counts, totals
         self.prefix, self.separator, self.suffix = prefix, separator, suffix
         self.decline = Decline.from_state(decline) if decline else None
         self.lowered = lowered  # the answers wrote what they copied in lower case
+        self.always = always  # every answer copied something from its question
 
     @classmethod
     def fit(cls, pairs: list[tuple[str, str]], decline: Decline | None = None) -> Extractor:
@@ -203,8 +205,10 @@ class Extractor:
         totals = Counter()
         prefixes, separators, suffixes = Counter(), Counter(), Counter()
         capitals = Counter()  # capitals in the copied words: in the question, in the answer
+        always = bool(pairs)
         for question, answer in pairs:
             runs, glue = copied_runs(question, answer)
+            always = always and bool(runs)
             words = WORDS.findall(question)
             if runs:
                 copied = "".join("".join(words[a:b]) for a, b in runs)
@@ -235,6 +239,7 @@ class Extractor:
             # Answers that copied capitals as small letters (a file lowercased to train on, say)
             # taught the model to write what it copies in lower case.
             capitals["question"] >= LOWERED_MIN and capitals["answer"] < capitals["question"] / 2,
+            always,
         )
 
     def anchored(self) -> bool:
@@ -250,24 +255,32 @@ class Extractor:
     def inside(self, words: list[str]) -> list[bool]:
         total = sum(self.totals.values()) or 1
         anchored = self.anchored()
-        vocab = len(set(self.counts["in"]) | set(self.counts["out"])) + 1
+        known = set(self.counts["in"]) | set(self.counts["out"])
+        vocab = len(known) + 1
         repeated = anchors(words)
-        out = []
+        out, margins = [], []
         for i in range(len(words)):
+            # A feature no training word had (a new word, a new neighbour) says nothing of
+            # either label; smoothed, it would favour the rarer one, the copied words, and copy
+            # any word of a new sentence whose neighbours are new.
+            features = [f for f in _features(words, i, repeated) if f in known]
             score = {}
             for label in ("in", "out"):
                 n = self.totals.get(label, 0)
                 row = self.counts[label]
                 size = sum(row.values()) or 1
                 score[label] = math.log((n + 1) / (total + 2)) + sum(
-                    math.log((row.get(f, 0) + 0.1) / (size + 0.1 * vocab))
-                    for f in _features(words, i, repeated)
+                    math.log((row.get(f, 0) + 0.1) / (size + 0.1 * vocab)) for f in features
                 )
-            copied = score["in"] > score["out"] and words[i].isalnum()
-            if anchored and copied:
+            copyable = words[i].isalnum()
+            if anchored and copyable:
                 before = {w.lower() for w in words[max(i - 2, 0) : i]}
-                copied = bool(before & repeated)
-            out.append(copied)
+                copyable = bool(before & repeated)
+            out.append(copyable and score["in"] > score["out"])
+            margins.append(score["in"] - score["out"] if copyable else -math.inf)
+        if self.always and not any(out) and max(margins, default=-math.inf) > -math.inf:
+            # Every training answer copied something: so does this one, the likeliest word.
+            out[int(np.argmax(margins))] = True
         # punctuation inside a run stays with it ("salt-free", "2.5"), but not a list's commas
         for i in range(1, len(words) - 1):
             if words[i] in "-./'" and out[i - 1] and out[i + 1]:
@@ -303,6 +316,8 @@ class Extractor:
             meta["decline"] = self.decline.state()
         if self.lowered:
             meta["lowered"] = True
+        if self.always:
+            meta["always"] = True
         return meta
 
     @classmethod
@@ -313,6 +328,7 @@ class Extractor:
             *meta["glue"],
             meta.get("decline"),
             meta.get("lowered", False),
+            meta.get("always", False),
         )
 
 

@@ -32,7 +32,7 @@ def fine_tune(
     """Train as a job does (from `parent`, a trained model, when given); returns the trainer
     and each step's (train, valid, full valid)."""
     hyper = {"n_epochs": epochs, "batch_size": batch_size, "learning_rate_multiplier": rate}
-    kind = learner_kind([e.answer for e in train])
+    kind = learner_kind([e.answer for e in train], [e.cue for e in train])
     trainer = make_trainer(kind, list(train), list(valid), encoding_for(model), hyper, parent)
     per_epoch = -(-len(train) // batch_size)
     total = per_epoch * epochs

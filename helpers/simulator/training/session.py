@@ -125,7 +125,7 @@ class TrainingSession:
         self.batch_size = hyperparameters["batch_size"]
         self.epochs = hyperparameters["n_epochs"]
         self.per_epoch, self.total_steps = plan_steps(len(self.train), hyperparameters)
-        self.kind = learner_kind([e.answer for e in self.train])
+        self.kind = learner_kind([e.answer for e in self.train], [e.cue for e in self.train])
         encoding = encoding_for(base_model)
         self.trainer = make_trainer(
             self.kind, self.train, self.valid, encoding, hyperparameters, parent
