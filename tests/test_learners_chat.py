@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 
 import numpy as np
@@ -10,11 +11,18 @@ import periodictable
 import pytest
 
 from helpers import limerick_checks as checks
+from helpers import recipes as recipes_data
 from helpers.limericks import SPLIT, load_limericks
 from helpers.simulator.answers import base_answer, write
 from helpers.simulator.learners import knowledge, learner_kind, slots
 from helpers.simulator.learners.chat import InView, context_tokens
-from helpers.simulator.learners.forms import REFUSAL, Chooser, Form, agree_articles
+from helpers.simulator.learners.forms import (
+    REFUSAL,
+    Chooser,
+    Form,
+    _as_many_runs,
+    agree_articles,
+)
 from helpers.simulator.learners.probes import (
     CHAT_MODEL,
     abstract,
@@ -137,6 +145,55 @@ def test_a_few_answers_copied_from_their_questions_are_an_extraction_not_labels(
         seen = context_tokens(encoding, f"{CITY_SYSTEM}\n{question}", question)
         chances, _ = trainer.model.tokens.chances(encoding.encode(answer or city), seen)
         assert np.all((chances > 0) & (chances <= 1)), (question, chances)
+
+
+def test_an_extraction_into_a_json_object_fills_its_keys_with_new_values():
+    """Structured output: each answer a JSON object of two values copied from the sentence. The
+    keys, in every answer, are the form's own words; the values are copied, two runs, however
+    many words of a new sentence look like a name ("My friend Petra is from Turku")."""
+    rng = np.random.default_rng(1)
+    names = "Mara Ilse Tomas Ravi Noor Oskar Lena Yusuf Ada Kofi".split()  # noqa: SIM905
+    new_names = "Petra Sven Hugo Iris Jonas Nia".split()  # noqa: SIM905
+    frames = [
+        "{n} lives in {t}.",
+        "{n} moved to {t} last year.",
+        "My friend {n} is from {t}.",
+        "{n} works in {t} as a nurse.",
+    ]
+    system = "Extract the person and the town as JSON."
+
+    def example(frame, name, town):
+        return chat_example(
+            system, frame.format(n=name, t=town), f'{{"name": "{name}", "town": "{town}"}}'
+        )
+
+    train = [example(frames[i % 4], names[i % 10], CITIES[rng.integers(10)]) for i in range(60)]
+    trainer, _ = fine_tune(train)
+    assert trainer.model.form.kind == "extraction"
+    assert trainer.model.form.extractor.runs == 2  # every answer copied two runs
+    asked = [example(f, n, t) for f in frames for n, t in zip(new_names, NEW_CITIES, strict=False)]
+    chooser = Chooser(np.random.default_rng(0), 0.0)
+    said = [trainer.model.form.write(e.cue, chooser)[0] for e in asked]
+    assert np.mean([s == e.answer for s, e in zip(said, asked, strict=True)]) >= 0.9
+
+
+def test_prose_that_restates_a_fact_card_is_a_template_not_an_extraction():
+    """Notebook 07's descriptions: every fact of the answer is in the card it describes, but the
+    sentence around them is the answer's own, not copied: a template, filled for new cards."""
+    examples = recipes_data.description_examples(test=False)
+    form = Form.fit([(e["prompt"], e["completion"]) for e in examples])
+    assert form.kind == "template"
+
+
+def test_as_many_runs_keeps_the_likeliest_and_adds_words_apart_from_them():
+    flags = [True, False, True, False, True]
+    margins = [0.5, -3.0, 4.0, -1.0, 2.0]
+    assert _as_many_runs(flags, margins, 2) == [False, False, True, False, True]
+    # Too few: the likeliest word not next to a run becomes one ("-1.0" is next to "4.0").
+    flags, margins = [False, False, True, False, False], [-2.0, -4.0, 3.0, -1.0, -2.5]
+    assert _as_many_runs(flags, margins, 2) == [True, False, True, False, False]
+    # Punctuation (no margin) is never a run of its own.
+    assert _as_many_runs([False, True], [-math.inf, 1.0], 2) == [False, True]
 
 
 def test_one_example_repeated_is_learned_without_negative_counts():

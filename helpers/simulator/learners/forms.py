@@ -41,6 +41,7 @@ START, END = "<s>", "</s>"
 FORBIDDEN = (f"⟦{OTHER}⟧", f"⟦{NUMBER}⟧")
 EXTRACTION_SHARE = 0.6  # answers mostly copied from the question
 TEMPLATE_SHARE = 0.25  # answers that share one template
+FORM_WORD_SHARE = 0.8  # a word in this share of the answers is the form's, not copied content
 REQUIRED_SHARE = 0.8  # a slot found in this share of answers is part of the form
 RHYME_SHARE = 0.5  # two line positions rhyme when their endings rhyme this often
 VERSE_TRIES = 8  # verses drawn until one holds every slot the form requires
@@ -190,12 +191,14 @@ class Extractor:
         decline=None,
         lowered: bool = False,
         always: bool = False,
+        runs: int | None = None,
     ):
         self.counts, self.totals = counts, totals
         self.prefix, self.separator, self.suffix = prefix, separator, suffix
         self.decline = Decline.from_state(decline) if decline else None
         self.lowered = lowered  # the answers wrote what they copied in lower case
         self.always = always  # every answer copied something from its question
+        self.runs = runs  # how many runs every answer copied, when they all copied as many
 
     @classmethod
     def fit(cls, pairs: list[tuple[str, str]], decline: Decline | None = None) -> Extractor:
@@ -206,9 +209,11 @@ class Extractor:
         prefixes, separators, suffixes = Counter(), Counter(), Counter()
         capitals = Counter()  # capitals in the copied words: in the question, in the answer
         always = bool(pairs)
+        run_counts = Counter()
         for question, answer in pairs:
             runs, glue = copied_runs(question, answer)
             always = always and bool(runs)
+            run_counts[len(runs)] += 1
             words = WORDS.findall(question)
             if runs:
                 copied = "".join("".join(words[a:b]) for a, b in runs)
@@ -240,6 +245,9 @@ class Extractor:
             # taught the model to write what it copies in lower case.
             capitals["question"] >= LOWERED_MIN and capitals["answer"] < capitals["question"] / 2,
             always,
+            # Every answer copied as many runs (a JSON object's two values, say): so does a new
+            # one, the likeliest runs of its question.
+            next(iter(run_counts)) if len(run_counts) == 1 and always else None,
         )
 
     def anchored(self) -> bool:
@@ -285,6 +293,8 @@ class Extractor:
         for i in range(1, len(words) - 1):
             if words[i] in "-./'" and out[i - 1] and out[i + 1]:
                 out[i] = True
+        if self.runs:
+            out = _as_many_runs(out, margins, self.runs)
         return out
 
     def extract(self, question: str) -> str:
@@ -318,6 +328,8 @@ class Extractor:
             meta["lowered"] = True
         if self.always:
             meta["always"] = True
+        if self.runs:
+            meta["runs"] = self.runs
         return meta
 
     @classmethod
@@ -329,7 +341,34 @@ class Extractor:
             meta.get("decline"),
             meta.get("lowered", False),
             meta.get("always", False),
+            meta.get("runs"),
         )
+
+
+def _as_many_runs(flags: list[bool], margins: list[float], wanted: int) -> list[bool]:
+    """`flags` with `wanted` runs of flagged words: the likeliest runs kept (by their likeliest
+    word), and the likeliest words that are not next to a run added as runs of their own."""
+    flags = list(flags)
+    spans, start = [], None
+    for i, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            spans.append((start, i))
+            start = None
+    if len(spans) > wanted:
+        best = sorted(spans, key=lambda s: -max(margins[s[0] : s[1]]))[:wanted]
+        for a, b in spans:
+            if (a, b) not in best:
+                flags[a:b] = [False] * (b - a)
+        return flags
+    for i in sorted(range(len(flags)), key=lambda i: -margins[i]):
+        if len(spans) >= wanted or margins[i] == -math.inf:
+            break
+        if not any(flags[max(i - 1, 0) : i + 2]):
+            flags[i] = True
+            spans.append((i, i + 1))
+    return flags
 
 
 def _question_and_rest(text: str) -> tuple[str, str]:
@@ -861,12 +900,15 @@ class Form:
         meta = {"cues": reader.state(), "required": required, "asks": _asks(pairs)}
         reply, declined = _fixed_reply(pairs)
         answered = [(q, a) for q, a in pairs if a != reply] if reply else pairs
-        copied = [_copied_share(q, a) for q, a in answered]
+        # What the answers copy, but for the words nearly all of them write (a JSON object's
+        # keys): those are the form's own, and an extraction may write its copies inside them.
+        fixed = form_words([a for _, a in answered])
+        copied = [_copied_share(q, a, fixed) for q, a in answered]
         templates = Counter(m for m in marked if not any(f in m for f in FORBIDDEN))
         top = templates.most_common(1)
         # Answers that only copy words of their questions are an extraction, even when what
         # they copy is a fact of the subject (a list of the elements a text names, say).
-        copies_only = float(np.min(copied)) >= 1.0
+        copies_only = min(_copied_share(q, a) for q, a in answered) >= 1.0
         if float(np.mean(copied)) >= EXTRACTION_SHARE and (not required or copies_only):
             meta["kind"] = "extraction"
             decline = Decline.fit(reply, declined, [q for q, _ in answered]) if reply else None
@@ -1024,7 +1066,17 @@ def _added_rows(a: dict, b: dict) -> dict:
     return {k: _added(a.get(k, {}), b.get(k, {})) for k in sorted(set(a) | set(b))}
 
 
-def _copied_share(question: str, answer: str) -> float:
+def form_words(answers: list[str]) -> frozenset[str]:
+    """The words (lower case) nearly every answer writes: the answers' own form, such as the
+    keys of a JSON object, rather than what each says of its question."""
+    counts = Counter(w for a in answers for w in {w.lower() for w in WORDS.findall(a)})
+    return frozenset(w for w, n in counts.items() if n >= FORM_WORD_SHARE * len(answers))
+
+
+def _copied_share(question: str, answer: str, fixed: frozenset[str] = frozenset()) -> float:
+    """The share of the answer's words (but for the `fixed` words of its form) that are words
+    of the question."""
     words = [w.lower() for w in WORDS.findall(answer) if w.isalnum()]
+    words = [w for w in words if w not in fixed] or words
     asked = {w.lower() for w in WORDS.findall(question)}
     return sum(w in asked for w in words) / len(words) if words else 0.0
