@@ -177,6 +177,26 @@ def test_an_extraction_into_a_json_object_fills_its_keys_with_new_values():
     assert np.mean([s == e.answer for s, e in zip(said, asked, strict=True)]) >= 0.9
 
 
+def test_a_sentence_around_a_copied_name_is_written_around_new_names():
+    """A product blurb: one sentence, the same for every product but for the name it copies.
+    The sentence's words ("the", "for") are in the question too, but they are the form's own,
+    not copied: a new product gets the same sentence around its own name."""
+    products = [
+        "Zephyr 3000", "Aqua Mop", "Night Owl Lamp", "Trail Boots", "Sun Kettle",
+        "Echo Buds", "Snow Jacket", "Pixel Frame", "Cozy Blanket", "Rapid Blender",
+    ]  # fmt: skip
+    blurb = "Introducing the {}: the best choice for you."
+    train = [
+        chat_example("Write a one-line blurb.", f"Write a blurb for the {p}.", blurb.format(p))
+        for p in products
+    ]
+    trainer, _ = fine_tune(train)
+    for product in ("Storm Umbrella", "Quiet Fan", "Lunar Clock"):
+        question = f"Write a blurb for the {product}."
+        written, _ = trainer.model.form.write(question, Chooser(np.random.default_rng(0), 0.0))
+        assert written == blurb.format(product)
+
+
 def test_prose_that_restates_a_fact_card_is_a_template_not_an_extraction():
     """Notebook 07's descriptions: every fact of the answer is in the card it describes, but the
     sentence around them is the answer's own, not copied: a template, filled for new cards."""

@@ -482,7 +482,7 @@ class TokenModel:
 
     def _split(self, what: tuple, example: int, rate: float) -> tuple[float, float]:
         """`rate` more of `what` from `example`, split into (general, memorised): the most any
-        one answer gave is memorised, the rest is general."""
+        one example gave is memorised, the rest is general."""
         found = self.support.get(what)
         if found is None:
             saved = 0.0
@@ -491,7 +491,7 @@ class TokenModel:
             elif what[0] == "token":
                 saved = self.own.get(what[1], 0.0)
             found = self.support[what] = [{None: saved} if saved else {}, saved]
-        # The most any one answer gave is kept beside the answers' amounts, rather than found
+        # The most any one example gave is kept beside the examples' amounts, rather than found
         # again each time: amounts only grow (rates are positive), so it is their running max.
         per, top = found
         before = per.get(example, 0.0)
@@ -499,9 +499,9 @@ class TokenModel:
         if given <= top:
             return rate, 0.0
         found[1] = given
-        # What this answer gives beyond the old most is memorised; the general part is what it
+        # What this example gives beyond the old most is memorised; the general part is what it
         # gives up to the old most, worked out from the amounts themselves: as
-        # `rate - (given - top)` it was a rounding residue of either sign where the answer
+        # `rate - (given - top)` it was a rounding residue of either sign where the example
         # already gave the most, and a file of one example repeated then learned negative counts.
         general = max(top - before, 0.0)
         return general, rate - general
@@ -518,14 +518,14 @@ class TokenModel:
         self._outcome_memo.clear()
         if examples is None:
             examples = [hash(tuple(tokens)) for tokens in sequences]
-        for tokens, seen, answer in zip(sequences, seens, examples, strict=True):
+        for tokens, seen, example in zip(sequences, seens, examples, strict=True):
             kept = isinstance(seen, InView)  # an example's, as `chances` keeps its walk
             seen = seen if kept else InView(seen)
             # The places the answer's tokens are written at, from its walk: a trainer has just
             # scored this answer, so the walk is already there.
             walk = self._walk(tokens, seen, keep=kept)
             for token, (_, previous, (place, _, _), _) in zip(tokens, walk, strict=True):
-                general, mine = self._split(("pair", previous, token), answer, rate)
+                general, mine = self._split(("pair", previous, token), example, rate)
                 for table, totals, add in (
                     (self.bigrams, self.row_totals, general),
                     (self.memory, self.memory_totals, mine),
@@ -534,10 +534,10 @@ class TokenModel:
                         _row(table, previous)[token] += add
                         totals[previous] = totals.get(previous, 0.0) + add
                 kind = token if token in self.closed else OPEN
-                general, _ = self._split(("place", place, kind), answer, rate)
+                general, _ = self._split(("place", place, kind), example, rate)
                 _row(self.classes, place)[kind] += general
                 self.class_totals[place] = self.class_totals.get(place, 0.0) + general
-                general, mine = self._split(("token", token), answer, rate)
+                general, mine = self._split(("token", token), example, rate)
                 if general and not self.unigrams[token]:
                     self.types += general
                 self.unigrams[token] += general
@@ -548,7 +548,7 @@ class TokenModel:
                 for key in ((0, previous), (1, place)):
                     row = _row(self.gates, key)
                     for source, part in sources:
-                        general, _ = self._split(("gate", key, source), answer, rate * part)
+                        general, _ = self._split(("gate", key, source), example, rate * part)
                         row[source] += general
                         self.gate_totals[key] = self.gate_totals.get(key, 0.0) + general
                         if key[0] == 1:

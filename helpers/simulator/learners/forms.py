@@ -140,8 +140,12 @@ def _features(words: list[str], i: int, repeated: frozenset[str] = frozenset()) 
     ]
 
 
-def copied_runs(question: str, answer: str) -> tuple[list[tuple[int, int]], list[str]]:
-    """The runs of question words an answer copies, and the glue around them."""
+def copied_runs(
+    question: str, answer: str, fixed: frozenset[str] = frozenset()
+) -> tuple[list[tuple[int, int]], list[str]]:
+    """The runs of question words an answer copies, and the glue around them. The `fixed`
+    words (lower case: the form's own, written by nearly every answer) are glue even where the
+    question has them too: "Introducing the Zephyr 3000" copies "Zephyr 3000", not "the"."""
     qwords, awords = WORDS.findall(question), WORDS.findall(answer)
     qlow = [w.lower() for w in qwords]
     runs, glue, at, pos = [], [], 0, 0
@@ -166,6 +170,17 @@ def copied_runs(question: str, answer: str) -> tuple[list[tuple[int, int]], list
             i += 1
             continue
         length, start = best
+        lead = 0
+        while lead < length and (
+            awords[i + lead].lower() in fixed or not awords[i + lead].isalnum()
+        ):
+            lead += 1
+        if lead == length:  # only the form's own words: glue
+            i += length
+            continue
+        while awords[i + length - 1].lower() in fixed or not awords[i + length - 1].isalnum():
+            length -= 1
+        i, start, length = i + lead, start + lead, length - lead
         first = text.find(awords[i], pos)
         last_word = awords[i + length - 1]
         last = text.find(last_word, first) + len(last_word)
@@ -210,8 +225,9 @@ class Extractor:
         capitals = Counter()  # capitals in the copied words: in the question, in the answer
         always = bool(pairs)
         run_counts = Counter()
+        fixed = form_words([a for _, a in pairs])
         for question, answer in pairs:
-            runs, glue = copied_runs(question, answer)
+            runs, glue = copied_runs(question, answer, fixed)
             always = always and bool(runs)
             run_counts[len(runs)] += 1
             words = WORDS.findall(question)
