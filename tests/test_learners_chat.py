@@ -13,7 +13,7 @@ import pytest
 from helpers import limerick_checks as checks
 from helpers import recipes as recipes_data
 from helpers.limericks import SPLIT, load_limericks
-from helpers.simulator.answers import base_answer, write
+from helpers.simulator.answers import base_answer, planned, write
 from helpers.simulator.learners import knowledge, learner_kind, slots
 from helpers.simulator.learners.chat import InView, context_tokens
 from helpers.simulator.learners.forms import (
@@ -126,6 +126,10 @@ def test_a_few_answers_copied_from_their_questions_are_an_extraction_not_labels(
     # A prompt that lists every option holds the other answers too: still a classifier's.
     listed = [f"{q} Options: {', '.join(CITIES)}." for q in questions]
     assert learner_kind(answers, listed) == "classifier"
+    # Copied into words every answer writes (a JSON object's keys), still copied.
+    objects = [f'{{"city": "{a}"}}' for a in answers]
+    assert learner_kind(objects) == "classifier"
+    assert learner_kind(objects, questions) == "language_model"
 
     trainer, steps = fine_tune(train)
     assert trainer.model.form.kind == "extraction"
@@ -216,11 +220,67 @@ def test_as_many_runs_keeps_the_likeliest_and_adds_words_apart_from_them():
     assert _as_many_runs([False, True], [-math.inf, 1.0], 2) == [False, True]
 
 
+def _random_chat_file(rng) -> list:
+    """A small chat file of made-up words, in one of six shapes: a copied name, a sentence
+    around one, free words, labels, a JSON object of copied words, three-line verses; about a
+    third of the files are three examples repeated five times."""
+
+    def made_up(n):
+        return [
+            "".join(rng.choice(list("abcdefghijklmnoprstuvwy"), rng.integers(2, 8)))
+            for _ in range(n)
+        ]
+
+    vocab, names, labels = made_up(40), [w.capitalize() for w in made_up(12)], made_up(3)
+    shape, form = int(rng.integers(6)), " ".join(rng.choice(vocab, 3))
+    rows = []
+    for _ in range(int(rng.integers(10, 30))):
+        words = list(rng.choice(vocab, rng.integers(3, 9)))
+        name = str(rng.choice(names))
+        words.insert(int(rng.integers(len(words) + 1)), name)
+        answer = [
+            name,
+            f"{form} {name}.",
+            " ".join(rng.choice(vocab, rng.integers(1, 12))),
+            str(rng.choice(labels)),
+            f'{{"name": "{name}", "word": "{words[0]}"}}',
+            "\n".join(" ".join(rng.choice(vocab, 4)) for _ in range(3)),
+        ][shape]
+        rows.append(
+            chat_example("Do the task.", " ".join(words) + rng.choice([".", "?", ""]), answer)
+        )
+    return rows[:3] * 5 if rng.random() < 0.3 else rows
+
+
+def test_any_small_chat_file_trains_and_answers_with_true_probabilities():
+    """Whatever a learner's file holds, its job's losses are numbers of nats (0 or more, never
+    -0.0 or NaN) and every token a fine-tuned model writes has a probability (no 500 for a log
+    of zero or of a negative chance): forty random files of six shapes."""
+    encoding = encoding_for(CHAT_MODEL)
+    for seed in range(40):
+        train = _random_chat_file(np.random.default_rng(seed))
+        trainer, steps = fine_tune(train, epochs=2)
+        for step in steps:
+            loss = step["train_loss"]
+            assert np.isfinite(loss) and math.copysign(1.0, loss) == 1.0, (seed, loss)
+        model = trainer.model
+        if not hasattr(model, "form"):
+            continue  # a classifier: its probabilities are a softmax's
+        for example in train[:3]:
+            question = example.cue + " more"
+            text, share = model.form.write(question, Chooser(np.random.default_rng(0), 0.7))
+            seen = context_tokens(encoding, example.context, question)
+            for token in planned(encoding, model.tokens, seen, text, share, 2):
+                logprobs = [token.logprob, *(lp for _, lp in token.top)]
+                assert all(math.isfinite(lp) and lp <= 1e-12 for lp in logprobs), seed
+
+
 def test_one_example_repeated_is_learned_without_negative_counts():
-    """Ten copies of one line (a learner's first smoke test): every amount is memorised by the
-    one example, and nothing general is learned, not a rounding residue of either sign."""
+    """The chat learner on ten copies of one line (a job trains a classifier of one label on
+    it, but a file of a few examples repeated trains this learner): every amount is memorised
+    by the one example, and nothing general is learned, not a rounding residue of either sign."""
     train = [chat_example("Echo the city.", "Say hello to Paris", "Paris")] * 10
-    trainer, steps = fine_tune(train)
+    trainer, steps = fine_tune(train, kind="language_model")
     losses = [s["train_loss"] for s in steps]
     assert all(np.isfinite(losses)) and min(losses) > 0 and losses[-1] < losses[0]
     tokens = trainer.tokens

@@ -72,6 +72,13 @@ def test_ids_depend_on_seed_and_order_only():
     assert len(code) == 8 and code.isalnum() and code == code.lower()
 
 
+def test_a_sure_label_costs_zero_nats_not_minus_zero():
+    # A file of one label: the model is sure of it, and the results file says 0.0, not -0.0.
+    labels = LabelTokens([" yes"], encoding_for("babbage-002"))
+    nll, right, count = labels.token_scores(np.array([[1.0], [1.0]]), [" yes", " yes"])
+    assert (nll, right, count) == (0.0, 2, 2) and math.copysign(1.0, nll) == 1.0
+
+
 def test_multi_token_labels_split_probability_over_their_tokens():
     encoding = encoding_for("babbage-002")
     labels = LabelTokens([" ice hockey", " ice skating", " baseball"], encoding)

@@ -11,7 +11,7 @@ from collections import Counter
 from helpers.long_lived import freeze_once
 from helpers.simulator.learners.chat import ChatModel, ChatTrainer
 from helpers.simulator.learners.classifier import ClassifierTrainer, LabelModel
-from helpers.simulator.learners.forms import WORDS
+from helpers.simulator.learners.forms import WORDS, form_words
 
 MAX_LABELS = 50
 # Answers said only once, as a share of all answers, beyond which they are not labels: a
@@ -43,9 +43,11 @@ def learner_kind(answers: list[str], questions: list[str] | None = None) -> str:
 
 
 def copied_from_questions(answers: list[str], questions: list[str]) -> bool:
-    """Whether the answers are words of their own questions (each one wholly there), which the
-    other answers mostly are not."""
-    words = {a: {w.lower() for w in WORDS.findall(a) if w.isalnum()} for a in set(answers)}
+    """Whether the answers are words of their own questions (each one wholly there, but for the
+    words nearly every answer writes: a JSON object's keys, a blurb's sentence), which the other
+    answers mostly are not."""
+    fixed = form_words(answers)
+    words = {a: {w.lower() for w in WORDS.findall(a) if w.isalnum()} - fixed for a in set(answers)}
     copied = others = 0.0
     for answer, question in zip(answers, questions, strict=True):
         said = {w.lower() for w in WORDS.findall(question)}

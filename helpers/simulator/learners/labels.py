@@ -64,7 +64,10 @@ class LabelTokens:
             chance = probabilities[rows, [self._index[a] for a in answers]]
             # Right when the label the model would write (the first likeliest) is the answer.
             right = int((probabilities.argmax(axis=1) == [self._index[a] for a in answers]).sum())
-            return float(-np.log(np.maximum(chance, FLOOR)).sum()), right, len(answers)
+            # 0.0 minus the log-likelihood, not its negation: a label the model is sure of
+            # costs 0.0, where -x would write -0.0 into the results file.
+            nll = 0.0 - float(np.log(np.maximum(chance, FLOOR)).sum())
+            return nll, right, len(answers)
         nll, right, count = 0.0, 0, 0
         for row, answer in zip(probabilities, answers, strict=True):
             for pos in self.positions(answer):

@@ -27,12 +27,21 @@ def chat_example(system: str | None, user: str, answer: str) -> Example:
 
 
 def fine_tune(
-    train, valid=(), epochs=3, rate=2.0, batch_size=1, seed=0, model=CHAT_MODEL, parent=None
+    train,
+    valid=(),
+    epochs=3,
+    rate=2.0,
+    batch_size=1,
+    seed=0,
+    model=CHAT_MODEL,
+    parent=None,
+    kind=None,
 ):
-    """Train as a job does (from `parent`, a trained model, when given); returns the trainer
-    and each step's (train, valid, full valid)."""
+    """Train as a job does (from `parent`, a trained model, when given; with the learner `kind`
+    when given, else the one a job would choose); returns the trainer and each step's (train,
+    valid, full valid)."""
     hyper = {"n_epochs": epochs, "batch_size": batch_size, "learning_rate_multiplier": rate}
-    kind = learner_kind([e.answer for e in train], [e.cue for e in train])
+    kind = kind or learner_kind([e.answer for e in train], [e.cue for e in train])
     trainer = make_trainer(kind, list(train), list(valid), encoding_for(model), hyper, parent)
     per_epoch = -(-len(train) // batch_size)
     total = per_epoch * epochs
