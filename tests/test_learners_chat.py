@@ -201,6 +201,54 @@ def test_a_sentence_around_a_copied_name_is_written_around_new_names():
         assert written == blurb.format(product)
 
 
+def test_verse_about_subjects_the_base_model_does_not_know_is_written_about_new_ones():
+    """Haiku about animals, which the base model knows nothing of: each answer speaks of what
+    its question names, and a new animal gets a haiku in the same form that names it, in the
+    words the answers shared, never another animal's."""
+    rng = np.random.default_rng(3)
+    animals = (  # noqa: SIM905
+        "fox owl bear deer wolf hare crow frog heron otter badger lynx moose swan mole vole "
+        "stoat raven wren finch trout salmon beaver bison eagle hawk seal whale crane ibis"
+    ).split()
+    first = [
+        "{} in the cold snow",
+        "{} beside the river",
+        "{} under the moon",
+        "{} in the tall grass",
+    ]
+    second = [
+        "waiting for the morning light",
+        "the wind moves over the hills",
+        "soft steps on the frozen ground",
+        "the stars fade above the lake",
+    ]
+    third = ["the world holds its breath", "silence in the trees", "night comes down softly"]
+    train = [
+        chat_example(
+            "You write haiku.",
+            f"Write a haiku about the {animal}.",
+            "\n".join(
+                [
+                    rng.choice(first).format(animal.capitalize()),
+                    rng.choice(second),
+                    rng.choice(third),
+                ]
+            ),
+        )
+        for animal in animals[:24]
+    ]
+    trainer, _ = fine_tune(train)
+    form = trainer.model.form
+    assert form.kind == "verse" and "name" in form.required
+    for animal in animals[24:]:
+        question = f"Write a haiku about the {animal}."
+        lines = form.write(question, Chooser(np.random.default_rng(0), 0.0))[0].split("\n")
+        assert len(lines) == 3 and all(lines), (animal, lines)
+        assert lines[0].lower().startswith(animal)
+        said = {w.lower() for w in re.findall(r"[A-Za-z]+", " ".join(lines))}
+        assert not said & (set(animals[:24]) - {animal}), (animal, lines)
+
+
 def test_prose_that_restates_a_fact_card_is_a_template_not_an_extraction():
     """Notebook 07's descriptions: every fact of the answer is in the card it describes, but the
     sentence around them is the answer's own, not copied: a template, filled for new cards."""

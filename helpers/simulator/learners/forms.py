@@ -17,6 +17,7 @@ kinds of form the answers have:
   says rhyme, then writes each line backwards from its rhyme word until it meets the line's
   opening, with the syllables the form asks for. Facts come from the knowledge of the subject
   asked, never from the training answers: another subject's names and numbers are never written.
+  A subject the base model does not know (an animal) is the one its question names, by name.
 
 Every choice is a draw from the learned frequencies, sharpened by the temperature (greedy at 0)
 and cut to the `top_p` nucleus, with a random stream that the caller seeds.
@@ -30,11 +31,13 @@ import json
 import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
 from helpers.simulator.learners import knowledge, pronunciation
 from helpers.simulator.learners.fact_reading import names_element
+from helpers.simulator.learners.prior import FUNCTION_WORDS
 from helpers.simulator.learners.slots import NUMBER, OTHER, SLOT, Reader, fill, tokens
 
 START, END = "<s>", "</s>"
@@ -934,6 +937,19 @@ class Form:
             meta["templates"] = {t: n for t, n in templates.items() if n >= 2}
         else:
             meta["kind"] = "verse"
+            named = [
+                s or named_in(q, a, form_words([a for _, a in pairs]))
+                for (q, a), s in zip(pairs, subjects, strict=True)
+            ]
+            if None in subjects and None not in named:
+                # Answers about subjects the base model does not know (a haiku about the fox):
+                # each speaks of what its question names, which becomes its name slot.
+                subjects = named
+                marked = [reader.mark(a, s) for (_, a), s in zip(pairs, subjects, strict=True)]
+                facts = [s.facts() for s in subjects]
+                meta["asks"] = _asks(pairs, subjects)
+                if sum("⟦name⟧" in m for m in marked) >= REQUIRED_SHARE * len(pairs):
+                    meta["required"] = sorted({*required, "name"})
             meta["verse"] = Verse.fit(marked, facts).state()
             meta["verse"]["rules"] = word_rules(marked, subjects)
         return cls(meta)
@@ -1001,7 +1017,7 @@ class Form:
             seed = int.from_bytes(hashlib.sha256(question.encode()).digest()[:8], "big")
             chooser = Chooser(np.random.default_rng(seed), 0.0, chooser.top_p)
         for _ in range(VERSE_TRIES):
-            banned = banned_words(self.verse.rules, element)
+            banned = banned_words(self.verse.rules, element or Named(facts["name"]))
             text = "\n".join(self.verse.write(facts, chooser, banned))
             # The form states what most answers stated (the subject's name and number, say).
             if all(facts[s].lower() in text.lower() for s in self.required if s in facts):
@@ -1031,15 +1047,69 @@ class Form:
         return self.meta
 
 
-def _asks(pairs: list[tuple[str, str]]) -> dict:
-    """How the training questions name their subject: the word before the name ("about") and
-    what follows it ("." or ", please"), counted."""
+@dataclass(frozen=True)
+class Named:
+    """A subject the base model knows nothing of, by the name its question gives ("the fox"):
+    its one fact is its name."""
+
+    name: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name,)
+
+    @property
+    def number(self) -> str:  # what the word rules know a subject by
+        return f"named:{self.name.lower()}"
+
+    def facts(self) -> dict[str, str]:
+        return {"name": self.name}
+
+    def properties(self) -> set:
+        return set()
+
+
+def named_in(question: str, answer: str, fixed: frozenset[str]) -> Named | None:
+    """The subject a question names that the base model does not know: its last run of words
+    that the answer says too (but for function words and the form's own words)."""
+    said = {w.lower() for w in WORDS.findall(answer)}
+    words = WORDS.findall(question)
+    named = [
+        w.isalpha()
+        and len(w) > 2
+        and w.lower() in said
+        and w.lower() not in fixed
+        and w.lower() not in FUNCTION_WORDS
+        for w in words
+    ]
+    ends = [i for i, flag in enumerate(named) if flag]
+    if not ends:
+        return None
+    end = ends[-1] + 1
+    start = end - 1
+    while start and named[start - 1]:
+        start -= 1
+    return Named(" ".join(words[start:end]))
+
+
+def subject_of(question: str, answer: str, fixed: frozenset[str]):
+    """What a training question asks about: an element the base model knows, else a subject it
+    names that its answer speaks of."""
+    return knowledge.subject(question) or named_in(question, answer, fixed)
+
+
+def _asks(pairs: list[tuple[str, str]], subjects: list | None = None) -> dict:
+    """How the training questions name their subject (`subjects`, else the elements they name):
+    the word before the name ("about") and what follows it ("." or ", please"), counted."""
     leads, tails = Counter(), Counter()
-    for question, _ in pairs:
-        element = knowledge.subject(question)
+    if subjects is None:
+        subjects = [knowledge.subject(q) for q, _ in pairs]
+    for (question, _), element in zip(pairs, subjects, strict=True):
         if element is None:
             continue
-        for name in (*element.names, element.symbol):
+        for name in (*element.names, getattr(element, "symbol", None)):
+            if not name:
+                continue
             match = re.search(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", question, re.I)
             if match:
                 before = WORDS.findall(question[: match.start()])
