@@ -937,10 +937,8 @@ class Form:
             meta["templates"] = {t: n for t, n in templates.items() if n >= 2}
         else:
             meta["kind"] = "verse"
-            named = [
-                s or named_in(q, a, form_words([a for _, a in pairs]))
-                for (q, a), s in zip(pairs, subjects, strict=True)
-            ]
+            own = form_words([a for _, a in pairs])
+            named = [s or named_in(q, a, own) for (q, a), s in zip(pairs, subjects, strict=True)]
             if None in subjects and None not in named:
                 # Answers about subjects the base model does not know (a haiku about the fox):
                 # each speaks of what its question names, which becomes its name slot.
@@ -1053,6 +1051,7 @@ class Named:
     its one fact is its name."""
 
     name: str
+    symbol = None  # not a field: a named subject has no symbol, as an element has
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -1092,12 +1091,6 @@ def named_in(question: str, answer: str, fixed: frozenset[str]) -> Named | None:
     return Named(" ".join(words[start:end]))
 
 
-def subject_of(question: str, answer: str, fixed: frozenset[str]):
-    """What a training question asks about: an element the base model knows, else a subject it
-    names that its answer speaks of."""
-    return knowledge.subject(question) or named_in(question, answer, fixed)
-
-
 def _asks(pairs: list[tuple[str, str]], subjects: list | None = None) -> dict:
     """How the training questions name their subject (`subjects`, else the elements they name):
     the word before the name ("about") and what follows it ("." or ", please"), counted."""
@@ -1107,9 +1100,7 @@ def _asks(pairs: list[tuple[str, str]], subjects: list | None = None) -> dict:
     for (question, _), element in zip(pairs, subjects, strict=True):
         if element is None:
             continue
-        for name in (*element.names, getattr(element, "symbol", None)):
-            if not name:
-                continue
+        for name in filter(None, (*element.names, element.symbol)):
             match = re.search(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", question, re.I)
             if match:
                 before = WORDS.findall(question[: match.start()])
