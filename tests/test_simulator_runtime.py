@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import openai
@@ -470,3 +471,30 @@ def test_a_starting_server_loads_only_the_encoding_every_notebook_needs(monkeypa
         assert get_encoding.cache_info().hits == 1
     finally:
         get_encoding.cache_clear()
+
+
+def test_fastapis_warning_about_path_parameters_never_reaches_a_cell(tmp_path):
+    """FastAPI hides a pydantic warning about its path parameters with `catch_warnings`, which
+    is not thread-safe: a kernel thread that leaves its own `catch_warnings` (importing pandas)
+    while the server is built in another puts back filters without FastAPI's, and the warning
+    was printed in a notebook cell. That interleaving, played out in one thread: once a
+    simulator has started, the warning stays silent."""
+    from typing import Annotated
+
+    from pydantic import Field, TypeAdapter
+    from pydantic.warnings import UnsupportedFieldAttributeWarning
+
+    with warnings.catch_warnings(record=True) as shown:  # the process's filters come back after
+        warnings.simplefilter("default")
+        handle = simulator.start(state_dir=tmp_path)
+        try:
+            kernel, fastapi = warnings.catch_warnings(), warnings.catch_warnings()
+            kernel.__enter__()  # the kernel's import keeps the filters it found
+            fastapi.__enter__()
+            warnings.simplefilter("ignore", UnsupportedFieldAttributeWarning)
+            kernel.__exit__(None, None, None)  # ...and puts them back while FastAPI works
+            TypeAdapter(Annotated[str, Field(alias="job_id")])  # what FastAPI builds
+            fastapi.__exit__(None, None, None)
+        finally:
+            handle.stop()
+    assert not [w for w in shown if issubclass(w.category, UnsupportedFieldAttributeWarning)]

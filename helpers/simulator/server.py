@@ -22,6 +22,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,6 +150,7 @@ def start(
     folder; the server is built in the background, and requests wait until it serves them.
     """
     use_shared_data()
+    quiet_framework_warning()
     settings = resolve_settings(state_dir, seed, clock, speed, faults, max_file_bytes)
     check_host(host, allow_remote=False)
     with _running_lock:
@@ -182,6 +184,25 @@ def start(
             target=_serve, args=(handle, listener, store), name="simulator-start", daemon=True
         ).start()
     return handle
+
+
+def quiet_framework_warning() -> None:
+    """Silence, for the whole process, the warning pydantic gives FastAPI for every path
+    parameter (its name as an alias "has no effect"). FastAPI hides it with
+    `warnings.catch_warnings()`, which swaps the process's one list of filters and is not
+    thread-safe: while the server is built in a background thread, a kernel importing pandas or
+    matplotlib (which use `catch_warnings` too) can put back a list without FastAPI's filter,
+    and the warning reached a notebook cell's output. Added here, in the calling thread and
+    before the build starts, the filter is in every list either thread saves and restores."""
+    try:
+        from pydantic.warnings import UnsupportedFieldAttributeWarning
+    except ImportError:  # a pydantic before 2.12 gives no such warning
+        return
+    warnings.filterwarnings(
+        "ignore",
+        message=r"The 'alias' attribute with value",
+        category=UnsupportedFieldAttributeWarning,
+    )
 
 
 def _serve(handle: SimulatorHandle, listener: socket.socket, store: Store) -> None:
