@@ -115,6 +115,22 @@ NEW_FRAMES = [
 CITY_SYSTEM = "Reply with the city the sentence mentions."
 
 
+def test_labels_missing_from_their_posts_are_decided_on_without_reading_every_post():
+    """A classifier's file: its labels are not the posts' words often enough to be copied from
+    them. Once too many posts lack theirs for the rest to make up, the posts left are not read
+    (a job on ten thousand long posts starts without reading them all)."""
+    answers = ["baseball", "hockey"] * 500
+    read = []
+
+    def posts():
+        for k in range(len(answers)):
+            read.append(k)
+            yield f"Post {k}: what a game last night, two goals in the third period."
+
+    assert learner_kind(answers, posts()) == "classifier"
+    assert len(read) == 101  # the 101st miss leaves at most 899 of the 900 copies needed
+
+
 def test_a_few_answers_copied_from_their_questions_are_an_extraction_not_labels():
     """Ten cities, each the answer to six sentences: a small set of answers used again and
     again, as labels are, but each copied from its own question, so a new city is copied too

@@ -49,9 +49,14 @@ def copied_from_questions(answers: list[str], questions: list[str]) -> bool:
     fixed = form_words(answers)
     words = {a: {w.lower() for w in WORDS.findall(a) if w.isalnum()} - fixed for a in set(answers)}
     copied = others = 0.0
-    for answer, question in zip(answers, questions, strict=True):
+    needed = COPIED_SHARE * len(answers)
+    for k, (answer, question) in enumerate(zip(answers, questions, strict=True)):
         said = {w.lower() for w in WORDS.findall(question)}
         copied += bool(words[answer]) and words[answer] <= said
+        if copied + len(answers) - k - 1 < needed:
+            # Too few answers are in their question, even if every one left is: a classifier's
+            # file of long posts stops here after a few dozen posts, not after reading them all.
+            return False
         rest = [a for a in words if a != answer and words[a]]
         if rest:
             others += sum(words[a] <= said for a in rest) / len(rest)
