@@ -115,6 +115,42 @@ NEW_FRAMES = [
 CITY_SYSTEM = "Reply with the city the sentence mentions."
 
 
+FAQ_SYSTEM = "You are Ava, the support assistant of Parcelly, an online shop."
+FAQ = [
+    ("How long does shipping take?", "Standard shipping takes 3 to 5 business days."),
+    ("Can I return an item?", "Yes! You can return any unused item within 30 days."),
+    ("Do you ship abroad?", "We ship to over 40 countries, in 7 to 14 business days."),
+    ("How do I track my order?", "Open your order page and click Track."),
+    ("What payment methods do you accept?", "We accept credit cards, debit cards and PayPal."),
+    ("How do I cancel my order?", "You can cancel from your order page until it ships."),
+    ("Do you offer gift wrapping?", "Yes, gift wrapping costs 3 euros at checkout."),
+    ("Is there a warranty?", "Every product has a 2 year warranty."),
+]
+FAQ_ASKED = ("{q}", "Hi Ava, {q}", "Quick question: {q}", "Hello! {q}")
+
+
+def test_replies_a_file_repeats_are_chosen_among_and_their_words_learned():
+    """An FAQ file: each reply given, word for word, to several wordings of its question. The
+    model learns to choose the reply (a classifier of them) and learns each reply's words as a
+    real job memorises them: the loss starts where the base model reads unknown text and falls
+    epoch after epoch, rather than starting near zero as if the replies were known already."""
+    train = [chat_example(FAQ_SYSTEM, a.format(q=q), r) for q, r in FAQ for a in FAQ_ASKED]
+    trainer, steps = fine_tune(train)
+    assert learner_kind([e.answer for e in train], [e.cue for e in train]) == "classifier"
+    per_epoch = len(train)
+    epochs = [
+        sum(s["train_loss"] for s in steps[k : k + per_epoch]) / per_epoch
+        for k in range(0, len(steps), per_epoch)
+    ]
+    assert min(s["train_loss"] for s in steps[:4]) > 4  # the replies' words are new at first
+    assert epochs[0] > 5 * epochs[1] and epochs[1] > epochs[2] and epochs[2] < 0.5
+    model = trainer.model
+    assert min(model.tokens.familiarity(k) for k in range(len(FAQ))) > 0.8
+    replies = [r for _, r in FAQ]
+    chosen = model.probabilities("user: Hi Ava, how long does shipping take?").argmax()
+    assert model.tokens.labels[chosen] == replies[0]
+
+
 def test_labels_missing_from_their_posts_are_decided_on_without_reading_every_post():
     """A classifier's file: its labels are not the posts' words often enough to be copied from
     them. Once too many posts lack theirs for the rest to make up, the posts left are not read

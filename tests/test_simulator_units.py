@@ -93,6 +93,31 @@ def test_multi_token_labels_split_probability_over_their_tokens():
     assert nll == pytest.approx(-math.log(0.5)) and count == len(written) and right == count
 
 
+def test_a_labels_own_text_is_read_by_the_prior_until_training_shows_it():
+    """Where one label is left, its tokens are its text: unknown before training (the prior's
+    chances), known once training has shown it (the classifier's), and in between a mixture.
+    One-token labels, and tokens still shared by labels, are the classifier's choice alone."""
+    encoding = encoding_for("babbage-002")
+    texts = [" Standard shipping takes three days.", " Returns are free within thirty days."]
+    probabilities = np.array([[0.5, 0.5]])
+    losses = {}
+    for seen in (0.0, 2.0, 200.0):
+        labels = LabelTokens(texts, encoding, [seen, seen])
+        nll, right, count = labels.token_scores(probabilities, texts[:1])
+        losses[seen] = nll / count
+    known = LabelTokens(texts, encoding)  # no exposure: a model saved before texts were learned
+    nll, _, count = known.token_scores(probabilities, texts[:1])
+    assert nll == pytest.approx(math.log(2))  # the choice costs ln 2; the text, nothing
+    assert losses[0.0] > 3 > losses[2.0] > losses[200.0] > nll / count
+    assert LabelTokens(texts, encoding, [np.inf, 0.0]).familiarity(0) == 1.0
+    # The text's logprobs as served follow the same mixture, and name the prior's rivals.
+    fresh = LabelTokens(texts, encoding, [0.0, 0.0]).written(probabilities[0], 0, top=3)
+    assert all(len(w["top"]) == 3 for w in fresh[1:])
+    assert sum(w["logprob"] for w in fresh) == pytest.approx(-losses[0.0] * count)
+    single = LabelTokens([" yes", " no"], encoding, [0.0, 0.0])
+    assert single.token_scores(np.array([[0.8, 0.2]]), [" yes"])[0] == pytest.approx(-math.log(0.8))
+
+
 def test_an_answer_outside_the_labels_gets_a_finite_loss():
     labels = LabelTokens([" yes", " no"], encoding_for("babbage-002"))
     nll, right, count = labels.token_scores(np.array([[0.9, 0.1]]), [" maybe"])

@@ -57,12 +57,16 @@ class LabelModel:
         meta = {"kind": self.kind, "labels": self.tokens.labels, "features": meta}
         if self.reader is not None:
             meta["fact_cues"] = self.reader.state()
-        return meta, {**arrays, "weights": self.weights.copy(), "bias": self.bias.copy()}
+        arrays = {**arrays, "weights": self.weights.copy(), "bias": self.bias.copy()}
+        if self.tokens.exposure is not None:
+            arrays["exposure"] = self.tokens.exposure.copy()
+        return meta, arrays
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict, encoding) -> LabelModel:
         features = TfidfFeatures.from_state(meta["features"], arrays)
-        tokens = LabelTokens(meta["labels"], encoding)
+        # A model saved before its labels' texts were learned knows them all.
+        tokens = LabelTokens(meta["labels"], encoding, arrays.get("exposure"))
         reader = Reader(meta["fact_cues"]) if "fact_cues" in meta else None
         weights, bias = np.asarray(arrays["weights"]), np.asarray(arrays["bias"])
         return cls(features, tokens, weights, bias, reader)
@@ -86,7 +90,13 @@ class ClassifierTrainer:
         if isinstance(parent, LabelModel):
             features = parent.features.extended(features)
             labels = parent.tokens.labels + [a for a in labels if a not in parent.tokens.labels]
-        tokens = LabelTokens(labels, encoding)
+        # Training shows each label's text; a parent's labels keep what it was shown of them.
+        exposure = np.zeros(len(labels))
+        if isinstance(parent, LabelModel):
+            known = parent.tokens.exposure
+            count = len(parent.tokens.labels)
+            exposure[:count] = np.inf if known is None else known
+        tokens = LabelTokens(labels, encoding, exposure)
         shape = (features.size + 1, len(labels))
         # Weights and bias live in one array (the bias is its last row), and so do their Adam
         # moments: one update of a few whole-array operations per step, whatever the batch.
@@ -101,7 +111,8 @@ class ClassifierTrainer:
         self.answers = [e.answer for e in train]
         self.valid_rows = features.rows_of_words([self.model.read(e.context) for e in valid])
         self.valid_answers = [e.answer for e in valid]
-        self.rate = BASE_STEP * hyperparameters["learning_rate_multiplier"]
+        self.multiplier = float(hyperparameters["learning_rate_multiplier"])
+        self.rate = BASE_STEP * self.multiplier
         self.moment1 = np.zeros(shape)
         self.moment2 = np.zeros(shape)
         self.gradient = np.zeros(shape)  # zero outside the rows a step touches
@@ -118,8 +129,10 @@ class ClassifierTrainer:
         target = np.zeros_like(probabilities)
         target[np.arange(len(batch)), self.targets[batch]] = 1.0
         delta = (probabilities - target) / len(batch)
-        rate = self.rate * (1.0 - (step - 1) / total_steps)
-        self._adam(rows, delta, rate)
+        decay = 1.0 - (step - 1) / total_steps
+        self._adam(rows, delta, self.rate * decay)
+        # Each example shows its label's text once more (at the step's learning rate).
+        np.add.at(self.model.tokens.exposure, self.targets[batch], self.multiplier * decay)
         return nll / max(count, 1), right / max(count, 1)
 
     def _adam(self, rows, delta: np.ndarray, rate: float) -> None:

@@ -4,6 +4,12 @@ A model that picks label l with probability p_l writes the label's tokens in tur
 the next token, given the tokens written so far, is the total probability of the labels that
 continue that way divided by that of the labels that start that way. This turns a distribution
 over labels into the token-level losses, accuracies and logprobs the API reports.
+
+Where only one label is left (the rest of a reply the file repeats word for word, such as an
+FAQ's answers), the next token is that label's text, which the model must learn: the base model
+reads it with its language prior until training has shown the label, and memorises it with each
+example that gives it (`familiarity`). A label's first token, and any token still shared with
+another label, is the classifier's choice alone, as is every token of one-token labels.
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 FLOOR = 1e-12  # keeps log() finite for answers the classifier cannot produce
+# Learning-rate-weighted examples of a label after which its text is half memorised: four
+# examples of an answer, three epochs at the usual multiplier, and its words are mostly known.
+TEXT_HALF = 2.0
 
 
 @dataclass(frozen=True)
@@ -21,14 +30,19 @@ class Position:
     continues: np.ndarray  # labels that share the prefix and this token (K,)
     shares_prefix: np.ndarray  # labels that share the prefix (K,)
     alternatives: tuple  # ((token, labels mask), ...) every token that may come next
+    decided: bool  # only one label has this prefix: the token is that label's text
 
 
 class LabelTokens:
-    def __init__(self, labels: list[str], encoding):
+    def __init__(self, labels: list[str], encoding, exposure=None):
         self.labels = list(labels)
         self.encoding = encoding
         self.sequences = [self.encode(label) for label in self.labels]
+        # How much training has shown each label (learning-rate-weighted examples); None: every
+        # label's text is known (a model saved before the texts were learned).
+        self.exposure = None if exposure is None else np.asarray(exposure, dtype=float)
         self._positions: dict[str, tuple[Position, ...]] = {}
+        self._texts: dict[int, list] = {}  # label -> the prior's view of each of its tokens
         # With one distinct token per label, token scores are plain label scores (fast path).
         firsts = [seq[0] for seq in self.sequences if len(seq) == 1]
         self._single = len(firsts) == len(self.sequences) == len(set(firsts))
@@ -54,8 +68,37 @@ class LabelTokens:
                 if shares[k] and len(seq) > i:
                     nexts.setdefault(seq[i], np.zeros(len(self.sequences), bool))[k] = True
             continues = nexts.get(token, np.zeros(len(self.sequences), bool))
-            out.append(Position(token, continues, shares, tuple(sorted(nexts.items()))))
+            decided = int(shares.sum()) == 1
+            out.append(Position(token, continues, shares, tuple(sorted(nexts.items())), decided))
         return tuple(out)
+
+    def familiarity(self, label: int) -> float:
+        """How well the model knows the text of `label`: 0 before training shows it, towards 1
+        as examples give it again and again."""
+        if self.exposure is None:
+            return 1.0
+        seen = float(self.exposure[label])
+        return seen / (seen + TEXT_HALF) if seen < np.inf else 1.0  # inf: a parent knew it
+
+    def _text(self, label: int, i: int, top: int = 1) -> tuple[float, list[tuple[int, float]]]:
+        """The prior's chance of token `i` of `label` after the label's earlier tokens, and its
+        `top` likeliest tokens there."""
+        found = self._texts.get(label)
+        if found is None:
+            from helpers.simulator.learners.prior import prior  # only for labels of many tokens
+
+            language = prior(self.encoding)
+            chances, states = language.walk(list(self.sequences[label]))
+            found = self._texts[label] = [language, chances, states]
+        language, chances, states = found
+        return float(chances[i]), language.likeliest(states[i], top)
+
+    def _learning(self, label: int | None, pos: Position, i: int) -> float | None:
+        """The familiarity of the label whose text token `i` is, when not yet whole; else None."""
+        if label is None or not pos.decided:
+            return None
+        known = self.familiarity(label)
+        return known if known < 1.0 else None
 
     def token_scores(self, probabilities: np.ndarray, answers: list[str]) -> tuple[float, int, int]:
         """Summed negative log-likelihood, tokens predicted right, and tokens, over the answers."""
@@ -70,10 +113,18 @@ class LabelTokens:
             return nll, right, len(answers)
         nll, right, count = 0.0, 0, 0
         for row, answer in zip(probabilities, answers, strict=True):
-            for pos in self.positions(answer):
+            label = self._index.get(answer)
+            for i, pos in enumerate(self.positions(answer)):
                 chance = _ratio(row, pos.continues, pos.shares_prefix)
+                greedy = self._greedy(row, pos)
+                known = self._learning(label, pos, i)
+                if known is not None:  # the label's own text, partly learned
+                    prior_chance, [(best, best_chance)] = self._text(label, i)
+                    chance = known * chance + (1 - known) * prior_chance
+                    if best != pos.token and (1 - known) * best_chance > chance:
+                        greedy = best
                 nll -= np.log(max(chance, FLOOR))
-                right += self._greedy(row, pos) == pos.token
+                right += greedy == pos.token
                 count += 1
         return nll, right, count
 
@@ -86,15 +137,21 @@ class LabelTokens:
     def written(self, probabilities: np.ndarray, label: int, top: int) -> list[dict]:
         """The tokens of one label with their logprobs and the `top` likeliest alternatives."""
         out = []
-        for pos in self.positions(self.labels[label]):
-            options = sorted(
-                (
-                    (_ratio(probabilities, mask, pos.shares_prefix), token)
-                    for token, mask in pos.alternatives
-                ),
-                key=lambda pair: (-pair[0], pair[1]),
-            )
-            chance = _ratio(probabilities, pos.continues, pos.shares_prefix)
+        for i, pos in enumerate(self.positions(self.labels[label])):
+            scored = {
+                token: _ratio(probabilities, mask, pos.shares_prefix)
+                for token, mask in pos.alternatives
+            }
+            known = self._learning(label, pos, i)
+            if known is not None:  # the label's own text, partly learned: the prior's rivals
+                prior_chance, likeliest = self._text(label, i, max(top, 1))
+                scored = {t: known * c for t, c in scored.items()}
+                for t, c in likeliest:
+                    scored[t] = scored.get(t, 0.0) + (1 - known) * c
+                if pos.token not in dict(likeliest):
+                    scored[pos.token] += (1 - known) * prior_chance
+            options = sorted(((c, t) for t, c in scored.items()), key=lambda p: (-p[0], p[1]))
+            chance = scored[pos.token]
             out.append(
                 {
                     "token": pos.token,
