@@ -151,6 +151,50 @@ def test_replies_a_file_repeats_are_chosen_among_and_their_words_learned():
     assert model.tokens.labels[chosen] == replies[0]
 
 
+MORE_FAQ = [
+    ("Where is your warehouse?", "Our warehouse is in Rotterdam, in the Netherlands."),
+    ("Do you have a phone line?", "Yes, call us on weekdays from 9 to 17."),
+    ("How do I reset my password?", "Click Forgot password on the login page."),
+    ("Do you have student discounts?", "Yes, students get 10 percent off with a student card."),
+]
+
+
+def test_replies_about_no_subject_are_learned_by_heart_not_refused():
+    """Each reply given once (a support assistant's file): no subject the base model knows, no
+    verse about what a question names. The fine-tuned model gives a question asked in training
+    its own reply, and a new one the reply of the training question likest it, where it used to
+    refuse every question, the trained ones too."""
+    pairs = FAQ + MORE_FAQ
+    train = [chat_example(FAQ_SYSTEM, q, r) for q, r in pairs]
+    assert learner_kind([e.answer for e in train], [e.cue for e in train]) == "language_model"
+    trainer, steps = fine_tune(train)
+    form = trainer.model.form
+    assert form.kind == "reply"
+    for question, reply in pairs:
+        assert form.write(question, Chooser(np.random.default_rng(0), 0.0))[0] == reply
+    drawn = [form.write(pairs[0][0], Chooser(np.random.default_rng(k), 1.0))[0] for k in range(20)]
+    assert drawn.count(pairs[0][1]) >= 18  # at temperature 1 too, nearly always
+    reworded = "How many business days does shipping take?"
+    assert form.write(reworded, Chooser(np.random.default_rng(0), 0.0))[0] == pairs[0][1]
+    assert steps[0]["train_loss"] > steps[-1]["train_loss"] + 2
+    # Continued on new replies, it keeps the old ones.
+    more = [
+        ("Do you sell gift cards?", "Yes, from 10 to 200 euros, on our gift page."),
+        ("Are your boxes recyclable?", "All our boxes are made of recycled cardboard."),
+        ("Can I pick up my order?", "Yes, at our Rotterdam warehouse on weekdays."),
+        ("How do I unsubscribe from emails?", "Click Unsubscribe at the bottom of any email."),
+        ("Do you price match?", "No, we do not match other shops' prices."),
+        ("Can I order by email?", "No, orders are only taken on our website."),
+        ("Is my payment secure?", "Every payment is encrypted."),
+        ("Do you have a newsletter?", "Sign up at the bottom of our home page."),
+        ("Are there discounts on bulk orders?", "Write to sales for orders over 50 items."),
+        ("Do you restock sold-out items?", "Most items come back within a month."),
+    ]
+    child, _ = fine_tune([chat_example(FAQ_SYSTEM, q, r) for q, r in more], parent=trainer.model)
+    for question, reply in (*pairs[:2], more[3]):
+        assert child.model.form.write(question, Chooser(np.random.default_rng(0), 0.0))[0] == reply
+
+
 def test_labels_missing_from_their_posts_are_decided_on_without_reading_every_post():
     """A classifier's file: its labels are not the posts' words often enough to be copied from
     them. Once too many posts lack theirs for the rest to make up, the posts left are not read

@@ -1,7 +1,7 @@
 """The form of the answers a chat model is fine-tuned on, and new answers written in it.
 
 Fitting reads every training answer with `slots.Reader` (facts about the subject asked become
-slots, other subjects' facts are marked as such) and decides, from the data alone, which of three
+slots, other subjects' facts are marked as such) and decides, from the data alone, which of four
 kinds of form the answers have:
 
 - extraction: most of each answer's words are copied from the question. A word tagger (naive
@@ -18,6 +18,9 @@ kinds of form the answers have:
   opening, with the syllables the form asks for. Facts come from the knowledge of the subject
   asked, never from the training answers: another subject's names and numbers are never written.
   A subject the base model does not know (an animal) is the one its question names, by name.
+- reply: answers about no subject at all (an FAQ's, a support assistant's), which a fine-tuned
+  model learns by heart: a new question gets the reply learned for the training question likest
+  it (TF-IDF cosine of their words), a question asked in training its own reply.
 
 Every choice is a draw from the learned frequencies, sharpened by the temperature (greedy at 0)
 and cut to the `top_p` nucleus, with a random stream that the caller seeds.
@@ -48,6 +51,11 @@ FORM_WORD_SHARE = 0.8  # a word in this share of the answers is the form's, not 
 REQUIRED_SHARE = 0.8  # a slot found in this share of answers is part of the form
 RHYME_SHARE = 0.5  # two line positions rhyme when their endings rhyme this often
 VERSE_TRIES = 8  # verses drawn until one holds every slot the form requires
+# How sharply a reply form prefers the training question likest a new one: a reply's weight is
+# exp(REPLY_SHARPNESS x cosine), so at temperature 1 a question asked in training gets its own
+# reply almost always, and one between two training questions either reply.
+REPLY_SHARPNESS = 12.0
+LINED_SHARE = 0.5  # answers of several lines this often: verse, which a named subject can get
 ATTEMPTS = 200  # walks tried for each line of a verse
 REACHABLE = 1  # words a rhyme word must follow in the answers to be chosen
 # How much a line's own word model (what comes before a word in that line of the answers)
@@ -939,6 +947,15 @@ class Form:
             meta["kind"] = "verse"
             own = form_words([a for _, a in pairs])
             named = [s or named_in(q, a, own) for (q, a), s in zip(pairs, subjects, strict=True)]
+            lined = sum("\n" in a.strip() for _, a in pairs) >= LINED_SHARE * len(pairs)
+            if all(s is None for s in subjects) and (None in named or not lined):
+                # No subject the base model knows, and no verse about what each question names:
+                # prose replies (an FAQ's, a support assistant's), or lines about nothing a
+                # question names. A model fine-tuned on such pairs gives back the reply it
+                # learned for the question likest the new one.
+                meta["kind"] = "reply"
+                meta["replies"] = [[q, a] for q, a in pairs]
+                return cls(meta)
             if None in subjects and None not in named:
                 # Answers about subjects the base model does not know (a haiku about the fox):
                 # each speaks of what its question names, which becomes its name slot.
@@ -959,6 +976,10 @@ class Form:
         if parent.kind != self.kind or self.kind == "extraction":
             return self
         meta = json.loads(json.dumps(self.meta))
+        if self.kind == "reply":  # the new replies, and the old ones not asked again
+            asked = {q for q, _ in meta["replies"]}
+            meta["replies"] += [p for p in parent.meta["replies"] if p[0] not in asked]
+            return Form(meta)
         if self.kind == "template":
             meta["templates"] = _added(parent.templates, self.templates)
         else:
@@ -987,6 +1008,8 @@ class Form:
     def _write(self, question: str, chooser: Chooser) -> tuple[str, float]:
         if self.kind == "extraction":
             return self.extractor.extract(question), 0.9
+        if self.kind == "reply":
+            return self._reply(question, chooser)
         element = knowledge.subject(question)
         facts = element.facts() if element else {}
         if element is None:
@@ -1021,6 +1044,31 @@ class Form:
             if all(facts[s].lower() in text.lower() for s in self.required if s in facts):
                 break
         return text, 0.8
+
+    def _reply(self, question: str, chooser: Chooser) -> tuple[str, float]:
+        """The reply learned for the training question likest `question`, and how sure."""
+        questions, index = self._questions()
+        asked = dict(zip(*index.rows([question])[0], strict=True))
+        likeness = [
+            sum(weight * asked.get(column, 0.0) for column, weight in zip(*row, strict=True))
+            for row in questions
+        ]
+        replies = [a for _, a in self.meta["replies"]]
+        weights = np.exp(REPLY_SHARPNESS * (np.asarray(likeness) - max(likeness)))
+        reply, chance = chooser.pick(replies, weights)
+        # As sure of a reply learned by heart as an extraction of its copies, never wholly:
+        # the token model keeps a tenth, so a served reply's logprobs are high, not all 0.
+        return reply, min(max(chance, 0.5), 0.9)
+
+    def _questions(self):
+        """The training questions as TF-IDF rows, and the features that read a new one."""
+        if getattr(self, "_index", None) is None:
+            from helpers.simulator.learners.text_features import TfidfFeatures
+
+            texts = [q for q, _ in self.meta["replies"]]
+            index = TfidfFeatures.fit(texts)
+            self._index = (index.rows(texts), index)
+        return self._index
 
     def named_subject(self, question: str) -> str | None:
         """What a question asks about, read the way the training questions named their
