@@ -195,6 +195,41 @@ def test_replies_about_no_subject_are_learned_by_heart_not_refused():
         assert child.model.form.write(question, Chooser(np.random.default_rng(0), 0.0))[0] == reply
 
 
+def test_one_line_answers_about_what_each_question_names_are_not_replies_learned_by_heart():
+    """Questions that name their subject one way ("Describe the otter in one sentence."): a new
+    subject gets a line about itself, never the reply learned for another subject."""
+    animals = [
+        "otter",
+        "badger",
+        "heron",
+        "beaver",
+        "falcon",
+        "lynx",
+        "marten",
+        "stoat",
+        "weasel",
+        "vole",
+        "hare",
+        "kestrel",
+    ]
+    kinds = ["quick", "shy", "patient", "busy", "quiet", "clever"]
+    places = ["rivers", "woods", "marshes", "lakes", "cliffs", "meadows", "hills"]
+    train = [
+        chat_example(
+            None,
+            f"Describe the {a} in one sentence.",
+            f"The {a} is a {kinds[i % 6]} animal that lives near {places[i % 7]}.",
+        )
+        for i, a in enumerate(animals)
+    ]
+    form = fine_tune(train)[0].model.form
+    assert form.kind == "verse"
+    written = form.write(
+        "Describe the gecko in one sentence.", Chooser(np.random.default_rng(0), 0)
+    )
+    assert "gecko" in written[0] and not any(a in written[0] for a in animals)
+
+
 def test_labels_missing_from_their_posts_are_decided_on_without_reading_every_post():
     """A classifier's file: its labels are not the posts' words often enough to be copied from
     them. Once too many posts lack theirs for the rest to make up, the posts left are not read

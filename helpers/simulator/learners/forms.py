@@ -56,6 +56,7 @@ VERSE_TRIES = 8  # verses drawn until one holds every slot the form requires
 # reply almost always, and one between two training questions either reply.
 REPLY_SHARPNESS = 12.0
 LINED_SHARE = 0.5  # answers of several lines this often: verse, which a named subject can get
+ASKED_SHARE = 0.5  # questions naming their subject after one lead word ("the") this often
 ATTEMPTS = 200  # walks tried for each line of a verse
 REACHABLE = 1  # words a rhyme word must follow in the answers to be chosen
 # How much a line's own word model (what comes before a word in that line of the answers)
@@ -947,11 +948,10 @@ class Form:
             meta["kind"] = "verse"
             own = form_words([a for _, a in pairs])
             named = [s or named_in(q, a, own) for (q, a), s in zip(pairs, subjects, strict=True)]
-            lined = sum("\n" in a.strip() for _, a in pairs) >= LINED_SHARE * len(pairs)
-            if all(s is None for s in subjects) and (None in named or not lined):
-                # No subject the base model knows, and no verse about what each question names:
-                # prose replies (an FAQ's, a support assistant's), or lines about nothing a
-                # question names. A model fine-tuned on such pairs gives back the reply it
+            if all(s is None for s in subjects) and not _about_named(pairs, named):
+                # No subject the base model knows, and none that each question names the same
+                # way: prose replies (an FAQ's, a support assistant's), or lines about nothing
+                # a question names. A model fine-tuned on such pairs gives back the reply it
                 # learned for the question likest the new one.
                 meta["kind"] = "reply"
                 meta["replies"] = [[q, a] for q, a in pairs]
@@ -1157,6 +1157,19 @@ def _asks(pairs: list[tuple[str, str]], subjects: list | None = None) -> dict:
                 tails[question[match.end() :]] += 1
                 break
     return {"leads": dict(leads), "tails": dict(tails)}
+
+
+def _about_named(pairs: list[tuple[str, str]], named: list) -> bool:
+    """Whether every answer is about what its question names, in verse (lines) or in questions
+    that name their subjects one way ("Describe the otter in one sentence."): then a new
+    subject, named the same way, gets an answer written about it. An FAQ's questions name no
+    subject, or each its own way ("How long does shipping take?", "Can I return an item?")."""
+    if None in named:
+        return False
+    if sum("\n" in a.strip() for _, a in pairs) >= LINED_SHARE * len(pairs):
+        return True
+    leads = _asks(pairs, named)["leads"]
+    return max(leads.values(), default=0) >= ASKED_SHARE * len(pairs)
 
 
 def _fixed_reply(pairs: list[tuple[str, str]]) -> tuple[str | None, list[str]]:
