@@ -60,7 +60,7 @@ def copied_from_questions(answers: list[str], questions: list[str]) -> bool:
         rest = [a for a in words if a != answer and words[a]]
         if rest:
             others += sum(words[a] <= said for a in rest) / len(rest)
-    return copied >= COPIED_SHARE * len(answers) and others < OTHERS_SHARE * len(answers)
+    return copied >= needed and others < OTHERS_SHARE * len(answers)
 
 
 def make_trainer(kind: str, train, valid, encoding, hyperparameters: dict, parent=None):

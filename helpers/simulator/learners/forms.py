@@ -42,6 +42,7 @@ from helpers.simulator.learners import knowledge, pronunciation
 from helpers.simulator.learners.fact_reading import names_element
 from helpers.simulator.learners.prior import FUNCTION_WORDS
 from helpers.simulator.learners.slots import NUMBER, OTHER, SLOT, Reader, fill, tokens
+from helpers.simulator.learners.text_features import TfidfFeatures
 
 START, END = "<s>", "</s>"
 FORBIDDEN = (f"⟦{OTHER}⟧", f"⟦{NUMBER}⟧")
@@ -897,6 +898,7 @@ class Form:
         self.templates: dict[str, int] = meta.get("templates", {})
         self.extractor = Extractor.from_state(meta["extractor"]) if "extractor" in meta else None
         self.verse = Verse(meta["verse"]) if "verse" in meta else None
+        self._questions = None  # a reply form's training questions, read when first asked
 
     @classmethod
     def fit(cls, pairs: list[tuple[str, str]]) -> Form:
@@ -1047,28 +1049,21 @@ class Form:
 
     def _reply(self, question: str, chooser: Chooser) -> tuple[str, float]:
         """The reply learned for the training question likest `question`, and how sure."""
-        questions, index = self._questions()
-        asked = dict(zip(*index.rows([question])[0], strict=True))
-        likeness = [
-            sum(weight * asked.get(column, 0.0) for column, weight in zip(*row, strict=True))
-            for row in questions
-        ]
+        if self._questions is None:  # the training questions' TF-IDF rows, read once
+            texts = [q for q, _ in self.meta["replies"]]
+            features = TfidfFeatures.fit(texts)
+            rows = np.zeros((len(texts), features.size))
+            for k, (columns, weights) in enumerate(features.rows(texts)):
+                rows[k, columns] = weights
+            self._questions = (features, rows)
+        features, rows = self._questions
+        columns, weights = features.rows([question])[0]
+        likeness = rows[:, columns] @ weights  # cosines: every row has length one
         replies = [a for _, a in self.meta["replies"]]
-        weights = np.exp(REPLY_SHARPNESS * (np.asarray(likeness) - max(likeness)))
-        reply, chance = chooser.pick(replies, weights)
+        reply, chance = chooser.pick(replies, np.exp(REPLY_SHARPNESS * (likeness - likeness.max())))
         # As sure of a reply learned by heart as an extraction of its copies, never wholly:
         # the token model keeps a tenth, so a served reply's logprobs are high, not all 0.
         return reply, min(max(chance, 0.5), 0.9)
-
-    def _questions(self):
-        """The training questions as TF-IDF rows, and the features that read a new one."""
-        if getattr(self, "_index", None) is None:
-            from helpers.simulator.learners.text_features import TfidfFeatures
-
-            texts = [q for q, _ in self.meta["replies"]]
-            index = TfidfFeatures.fit(texts)
-            self._index = (index.rows(texts), index)
-        return self._index
 
     def named_subject(self, question: str) -> str | None:
         """What a question asks about, read the way the training questions named their

@@ -93,8 +93,8 @@ class LabelTokens:
         language, chances, states = found
         return float(chances[i]), language.likeliest(states[i], top)
 
-    def _learning(self, label: int | None, pos: Position, i: int) -> float | None:
-        """The familiarity of the label whose text token `i` is, when not yet whole; else None."""
+    def _learning(self, label: int | None, pos: Position) -> float | None:
+        """The familiarity of the label whose text `pos` is, when not yet whole; else None."""
         if label is None or not pos.decided:
             return None
         known = self.familiarity(label)
@@ -117,7 +117,7 @@ class LabelTokens:
             for i, pos in enumerate(self.positions(answer)):
                 chance = _ratio(row, pos.continues, pos.shares_prefix)
                 greedy = self._greedy(row, pos)
-                known = self._learning(label, pos, i)
+                known = self._learning(label, pos)
                 if known is not None:  # the label's own text, partly learned
                     prior_chance, [(best, best_chance)] = self._text(label, i)
                     chance = known * chance + (1 - known) * prior_chance
@@ -142,7 +142,7 @@ class LabelTokens:
                 token: _ratio(probabilities, mask, pos.shares_prefix)
                 for token, mask in pos.alternatives
             }
-            known = self._learning(label, pos, i)
+            known = self._learning(label, pos)
             if known is not None:  # the label's own text, partly learned: the prior's rivals
                 prior_chance, likeliest = self._text(label, i, max(top, 1))
                 scored = {t: known * c for t, c in scored.items()}
