@@ -223,3 +223,40 @@ def test_a_job_id_that_does_not_exist_is_said_plainly():
 
     with pytest.raises(jobs.CourseError, match="No fine-tuning job has the id 'ftjob-typo'"):
         jobs.follow_job(client_for(Missing()), "ftjob-typo", poll_seconds=0, quiet=True)
+
+
+class TimedJob:
+    """A simulated job on a fake clock: validated at 0.3 s, 100 steps at 100 a second from then,
+    succeeded 50 ms after its last step; every step logs a metrics event."""
+
+    STEPS, START, RATE, END = 100, 0.3, 100.0, 1.35
+
+    def __init__(self):
+        self.now, self.polls, self.waits = 0.0, [], []
+
+    def sleep(self, seconds):
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def retrieve(self, job_id):
+        self.polls.append(self.now)
+        return SimpleNamespace(id=job_id, status="succeeded" if self.now >= self.END else "running")
+
+    def list_events(self, job_id, limit=20, after=None):
+        done = max(0, min(self.STEPS, int((self.now - self.START) * self.RATE)))
+        data = {"step": done, "total_steps": self.STEPS}
+        newest = [event(done, f"Step {done}", "metrics", data)] if done else []
+        return SimpleNamespace(data=newest, has_more=False)
+
+
+def test_a_simulated_job_is_polled_less_often_mid_job_and_its_end_noticed_at_once(monkeypatch):
+    timed = TimedJob()
+    monkeypatch.setattr(jobs.time, "sleep", timed.sleep)
+    monkeypatch.setattr(jobs.time, "monotonic", lambda: timed.now)
+    monkeypatch.setattr(jobs, "is_paid", lambda: False)
+    jobs.follow_job(client_for(timed), "ftjob-timed")
+    shortest, longest = jobs.SIMULATOR_POLL
+    assert all(shortest <= wait <= longest for wait in timed.waits)
+    assert max(timed.waits) > 2 * shortest  # the waits grow while the job has far to go
+    assert len(timed.polls) <= 15  # a poll every 50 ms would have made 28
+    assert timed.polls[-1] - TimedJob.END <= shortest  # its end is seen at the next short poll
