@@ -96,7 +96,7 @@ def test_multi_token_labels_split_probability_over_their_tokens():
 def test_a_labels_own_text_is_read_by_the_prior_until_training_shows_it():
     """Where one label is left, its tokens are its text: unknown before training (the prior's
     chances), known once training has shown it (the classifier's), and in between a mixture.
-    One-token labels, and tokens still shared by labels, are the classifier's choice alone."""
+    Labels of one distinct token each are the classifier's choice alone."""
     encoding = encoding_for("babbage-002")
     texts = [" Standard shipping takes three days.", " Returns are free within thirty days."]
     probabilities = np.array([[0.5, 0.5]])
@@ -116,6 +116,31 @@ def test_a_labels_own_text_is_read_by_the_prior_until_training_shows_it():
     assert sum(w["logprob"] for w in fresh) == pytest.approx(-losses[0.0] * count)
     single = LabelTokens([" yes", " no"], encoding, [0.0, 0.0])
     assert single.token_scores(np.array([[0.8, 0.2]]), [" yes"])[0] == pytest.approx(-math.log(0.8))
+
+
+def test_the_format_every_label_writes_is_learned_and_where_labels_part_is_a_choice():
+    """`{"sentiment": "` comes before every label: text a base model would not write, which
+    training teaches whichever label an example gives; the sentiment word is the choice."""
+    encoding = encoding_for("babbage-002")
+    texts = [' {"sentiment": "negative"}', ' {"sentiment": "positive"}']
+    probabilities = np.array([[0.2, 0.8]])
+
+    def per_token(exposure):
+        scored = LabelTokens(texts, encoding, exposure).written(probabilities[0], 1, top=2)
+        return [w["logprob"] for w in scored]
+
+    fresh, half, known = per_token([0.0, 0.0]), per_token([2.0, 0.0]), per_token([1e6, 0.0])
+    choice = [i for i, w in enumerate(fresh) if w == pytest.approx(math.log(0.8))]
+    assert len(choice) == 1  # the word that parts the labels: the classifier's chance alone
+    before = fresh[: choice[0]]  # ' {"', 'sent', 'iment', '":', ' "'
+    assert len(before) >= 3 and sum(before) < -10  # the format costs dearly before training
+    # Examples of the other label teach the format too, and it ends up nearly free.
+    assert all(a < b < c for a, b, c in zip(before, half[: len(before)], known, strict=False))
+    assert known[0] > -1e-4 and half[0] == pytest.approx(math.log(0.5), abs=0.05)
+    nll, right, count = LabelTokens(texts, encoding, [0.0, 0.0]).token_scores(
+        probabilities, texts[1:]
+    )
+    assert nll == pytest.approx(-sum(fresh)) and right < count
 
 
 def test_an_answer_outside_the_labels_gets_a_finite_loss():

@@ -5,11 +5,13 @@ the next token, given the tokens written so far, is the total probability of the
 continue that way divided by that of the labels that start that way. This turns a distribution
 over labels into the token-level losses, accuracies and logprobs the API reports.
 
-Where only one label is left (the rest of a reply the file repeats word for word, such as an
-FAQ's answers), the next token is that label's text, which the model must learn: the base model
-reads it with its language prior until training has shown the label, and memorises it with each
-example that gives it (`familiarity`). A label's first token, and any token still shared with
-another label, is the classifier's choice alone, as is every token of one-token labels.
+Where the next token is not a choice, the model must learn it as text: the rest of a reply the
+file repeats word for word once only one label is left (an FAQ's answers), or a token that every
+label left writes here (the leading space of " 1" ... " 4", the `{"sentiment": "` of JSON
+labels). The base model reads such a token with its language prior until training has shown
+the labels that write it, and memorises it with each example that gives one of them
+(`familiarity`). Where labels part, the next token is the classifier's choice alone, as is
+every token of labels that are one distinct token each.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ class Position:
     continues: np.ndarray  # labels that share the prefix and this token (K,)
     shares_prefix: np.ndarray  # labels that share the prefix (K,)
     alternatives: tuple  # ((token, labels mask), ...) every token that may come next
-    decided: bool  # only one label has this prefix: the token is that label's text
 
 
 class LabelTokens:
@@ -68,16 +69,15 @@ class LabelTokens:
                 if shares[k] and len(seq) > i:
                     nexts.setdefault(seq[i], np.zeros(len(self.sequences), bool))[k] = True
             continues = nexts.get(token, np.zeros(len(self.sequences), bool))
-            decided = int(shares.sum()) == 1
-            out.append(Position(token, continues, shares, tuple(sorted(nexts.items())), decided))
+            out.append(Position(token, continues, shares, tuple(sorted(nexts.items()))))
         return tuple(out)
 
-    def familiarity(self, label: int) -> float:
-        """How well the model knows the text of `label`: 0 before training shows it, towards 1
-        as examples give it again and again."""
+    def familiarity(self, labels) -> float:
+        """How well the model knows the text that `labels` (an index or a mask) write: 0 before
+        training shows any of them, towards 1 as examples give them again and again."""
         if self.exposure is None:
             return 1.0
-        seen = float(self.exposure[label])
+        seen = float(np.sum(self.exposure[labels]))
         return seen / (seen + TEXT_HALF) if seen < np.inf else 1.0  # inf: a parent knew it
 
     def _text(self, label: int, i: int, top: int = 1) -> tuple[float, list[tuple[int, float]]]:
@@ -93,12 +93,14 @@ class LabelTokens:
         language, chances, states = found
         return float(chances[i]), language.likeliest(states[i], top)
 
-    def _learning(self, label: int | None, pos: Position) -> float | None:
-        """The familiarity of the label whose text `pos` is, when not yet whole; else None."""
-        if label is None or not pos.decided:
+    def _learning(self, pos: Position) -> tuple[float, int] | None:
+        """When `pos` is text rather than a choice (every label left writes its token) and not
+        yet known by heart: how familiar it is, and a label that writes it; else None."""
+        # (A label that ends here is a choice too: to stop, or to write on.)
+        if not pos.continues.any() or not np.array_equal(pos.continues, pos.shares_prefix):
             return None
-        known = self.familiarity(label)
-        return known if known < 1.0 else None
+        known = self.familiarity(pos.shares_prefix)
+        return (known, int(pos.continues.argmax())) if known < 1.0 else None
 
     def token_scores(self, probabilities: np.ndarray, answers: list[str]) -> tuple[float, int, int]:
         """Summed negative log-likelihood, tokens predicted right, and tokens, over the answers."""
@@ -113,12 +115,12 @@ class LabelTokens:
             return nll, right, len(answers)
         nll, right, count = 0.0, 0, 0
         for row, answer in zip(probabilities, answers, strict=True):
-            label = self._index.get(answer)
             for i, pos in enumerate(self.positions(answer)):
                 chance = _ratio(row, pos.continues, pos.shares_prefix)
                 greedy = self._greedy(row, pos)
-                known = self._learning(label, pos)
-                if known is not None:  # the label's own text, partly learned
+                learning = self._learning(pos)
+                if learning is not None:  # the labels' text, partly learned
+                    known, label = learning
                     prior_chance, [(best, best_chance)] = self._text(label, i)
                     chance = known * chance + (1 - known) * prior_chance
                     if best != pos.token and (1 - known) * best_chance > chance:
@@ -142,8 +144,9 @@ class LabelTokens:
                 token: _ratio(probabilities, mask, pos.shares_prefix)
                 for token, mask in pos.alternatives
             }
-            known = self._learning(label, pos)
-            if known is not None:  # the label's own text, partly learned: the prior's rivals
+            learning = self._learning(pos)
+            if learning is not None:  # the labels' text, partly learned: the prior's rivals
+                known = learning[0]
                 prior_chance, likeliest = self._text(label, i, max(top, 1))
                 scored = {t: known * c for t, c in scored.items()}
                 for t, c in likeliest:
