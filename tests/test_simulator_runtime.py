@@ -380,8 +380,8 @@ def test_completions_are_stamped_from_memory_as_a_transaction_each_would_stamp_t
 
 
 def test_a_server_started_without_waiting_answers_its_first_request(tmp_path, checked):
-    """What a notebook kernel does: listen at once, build the server in the background; a
-    request sent meanwhile waits for it. A state folder that cannot be used is said at once."""
+    """`wait=False` listens at once and builds the server in the background; a request sent
+    meanwhile waits for it. A state folder that cannot be used is said at once."""
     handle = simulator.start(state_dir=tmp_path / "state", wait=False)
     try:
         assert handle.running and handle.base_url.startswith("http://127.0.0.1:")

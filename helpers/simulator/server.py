@@ -5,9 +5,10 @@ foreground from a shell (`main()`, which `python -m helpers.simulator` runs).
 its job worker. The HTTP side (`app.py`) answers requests with it; the worker trains with it.
 
 Importing this module is cheap: the web framework, the API and the models are imported when a
-server is built. `start(wait=False)` (what a notebook kernel uses) checks the settings and the
-state folder and listens at once, then builds the server in a background thread while the
-kernel goes on; a request that arrives meanwhile waits in the socket's queue until it is served.
+server is built. `start()` (what a notebook kernel uses) returns once the server is built and
+serving; `start(wait=False)` checks the settings and the state folder and listens at once, then
+builds the server in a background thread while the caller goes on, and a request that arrives
+meanwhile waits in the socket's queue until it is served.
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ class Simulator:
 
     def start(self) -> None:
         self.worker.start()
-        threading.Thread(target=_warm_up, name="simulator-warmup", daemon=True).start()
+        # In the thread that builds the server, not one of its own: beside a kernel's other work
+        # it would only take turns at the interpreter lock, and make both slower.
+        _warm_up()
 
     def stop(self) -> None:
         self.worker.stop()
