@@ -397,6 +397,23 @@ def test_a_server_started_without_waiting_answers_its_first_request(tmp_path, ch
         simulator.start(state_dir=tmp_path / "other", wait=False)
 
 
+def test_a_server_whose_warm_up_fails_still_serves(tmp_path, checked, monkeypatch):
+    """The warm-up (starting the priors' build, loading an encoding) is a head start that runs
+    while the server is built: what fails there is done again when needed, not a reason to stop."""
+    from helpers.simulator.learners import prior
+
+    def broken(names):
+        raise OSError("no room to build the priors")
+
+    monkeypatch.setattr(prior, "build_in_background", broken)
+    handle = simulator.start(state_dir=tmp_path / "state")
+    try:
+        client = checked.client(handle.base_url, max_retries=0)
+        assert client.models.retrieve("babbage-002").id == "babbage-002"
+    finally:
+        handle.stop()
+
+
 def test_a_server_killed_right_after_an_answer_leaves_no_gap_in_ids_or_times(tmp_path, checked):
     """A notebook kernel may be killed as soon as its last cell ends: what its server stamped
     from memory is written back before each answer leaves, so the next server continues."""

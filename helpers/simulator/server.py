@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import contextlib
 import gc
 import logging
 import signal
@@ -77,16 +76,19 @@ class Simulator:
 
 
 def _warm_up() -> None:
-    """What the first requests and jobs would otherwise wait for."""
+    """What the first requests and jobs would otherwise wait for. Only a head start: what fails
+    here is done again when first needed, where it fails with its own clear error, so the server
+    starts whatever happens here."""
     from helpers.simulator.learners.prior import build_in_background
-    from helpers.tokens import EncodingUnavailable, get_encoding
+    from helpers.tokens import get_encoding
 
-    # The base models' language priors, built once per working folder, in another process.
-    build_in_background(ENCODINGS)
-    # tiktoken takes a moment to load an encoding: now rather than in the first request. If it
-    # cannot, the request or job that needs it says so clearly.
-    with contextlib.suppress(EncodingUnavailable):
+    try:
+        # The base models' language priors, built once per working folder, in another process.
+        build_in_background(ENCODINGS)
+        # tiktoken takes a moment to load an encoding: now rather than in the first request.
         get_encoding(WARM_ENCODING)
+    except Exception as exc:  # a head start that failed is no reason not to serve
+        log.info("Warming up the simulator failed (%s); it is done when first needed.", exc)
 
 
 @dataclass
