@@ -131,6 +131,29 @@ def _count(text: str, encoding_name: str) -> int:
     return len(get_encoding(encoding_name).encode(text, disallowed_special=()))
 
 
+# The simulator encodes the same short texts again and again: each fact of an element for every
+# question about it and every training example that names it, a prompt to count it and again to
+# read it. A call into tiktoken also lets go of the interpreter lock, and in a busy kernel waits
+# up to a few milliseconds to take it back, so a repeat costs far more than its encoding. The
+# tokens of recent short texts are therefore kept; long texts (posts) rarely repeat, and keeping
+# them would take memory.
+SHORT_TEXT = 300  # characters
+SHORT_TEXTS_KEPT = 4096
+
+
+def tokens_of(text: str, encoding_name: str) -> tuple[int, ...]:
+    """`text`'s tokens in an encoding, special-token text read as plain text (as the API reads
+    training data and prompts)."""
+    if len(text) <= SHORT_TEXT:
+        return _short_tokens(text, encoding_name)
+    return tuple(get_encoding(encoding_name).encode(text, disallowed_special=()))
+
+
+@functools.lru_cache(maxsize=SHORT_TEXTS_KEPT)
+def _short_tokens(text: str, encoding_name: str) -> tuple[int, ...]:
+    return tuple(get_encoding(encoding_name).encode(text, disallowed_special=()))
+
+
 def count_messages(messages: Iterable[Mapping], model: str) -> int:
     """Tokens of one chat example, with the per-message formatting overhead."""
     name = encoding_name_for(model)

@@ -1,5 +1,7 @@
 """Encodings kept in the working folder: read back, they encode exactly as tiktoken's own."""
 
+import uuid
+
 import pytest
 import tiktoken
 
@@ -82,3 +84,25 @@ def test_tiktoken_and_the_course_share_one_loaded_encoding(fresh, tiktoken_first
         assert tiktoken.encoding_for_model("babbage-002") is first
     assert tiktoken.get_encoding("cl100k_base") is first
     assert list(tiktoken.registry.ENCODINGS) == ["cl100k_base"]
+
+
+def test_a_texts_tokens_are_tiktokens_and_a_short_text_is_encoded_once(monkeypatch):
+    encoding = get_encoding("cl100k_base")
+    short = f"{SAMPLE} {uuid.uuid4()}"  # never encoded before in this process
+    long = short * (tokens.SHORT_TEXT // len(short) + 1)
+    for text in (short, long):
+        expected = tuple(encoding.encode(text, disallowed_special=()))
+        assert tokens.tokens_of(text, "cl100k_base") == expected
+    encoded = []
+    real = tiktoken.Encoding.encode
+
+    def counted(self, text, **kwargs):
+        encoded.append(text)
+        return real(self, text, **kwargs)
+
+    monkeypatch.setattr(tiktoken.Encoding, "encode", counted)
+    for _ in range(3):
+        tokens.tokens_of(short, "cl100k_base")
+        tokens.tokens_of(long, "cl100k_base")
+    # The short text's tokens were kept from its first reading; the long one is read each time.
+    assert encoded == [long, long, long]

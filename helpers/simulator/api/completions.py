@@ -19,7 +19,7 @@ from helpers.simulator.api.streaming import chat_chunks, completion_chunks, sse,
 from helpers.simulator.errors import invalid, not_found
 from helpers.simulator.stamps import fingerprint, make_id
 from helpers.simulator.training.data import content_text, render_messages
-from helpers.tokens import count_messages, encoding_for
+from helpers.tokens import count_messages, encoding_for, tokens_of
 
 router = APIRouter(prefix="/v1")
 MAX_CHOICES = 128
@@ -149,7 +149,7 @@ def completion(sim, request: dict, keep_tokens: bool = False, stamp=None):
         raise invalid("echo must be true or false.", param="echo")
 
     encoding = encoding_for(served.base)
-    encoded = [encoding.encode(prompt, disallowed_special=()) for prompt in prompts]
+    encoded = [tokens_of(prompt, encoding.name) for prompt in prompts]
     for prompt_ids in encoded:
         _check_context(served, len(prompt_ids), limit, chat=False)
     trained = _trained(sim, served)

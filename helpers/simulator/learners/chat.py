@@ -37,6 +37,7 @@ import numpy as np
 from helpers.simulator.learners import knowledge
 from helpers.simulator.learners.forms import Form
 from helpers.simulator.learners.prior import START_STATE, prior
+from helpers.tokens import tokens_of
 
 COUNT_SCALE = 0.3  # counts a token adds per unit of learning rate: one pass does not memorise
 HALF_WEIGHT = 60.0  # learning-rate-weighted examples after which the learned part weighs half
@@ -75,8 +76,8 @@ LAST_KINDS = ("line", "sentence", "punct", "word")
 MAX_WORDS, MAX_LINES = 12, 6
 
 
-def _encode(encoding, text: str) -> list[int]:
-    return encoding.encode(text, disallowed_special=())
+def _encode(encoding, text: str) -> tuple[int, ...]:
+    return tokens_of(text, encoding.name)
 
 
 def context_class(state) -> int:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers.tokens import tokens_of
+
 FLOOR = 1e-12  # keeps log() finite for answers the classifier cannot produce
 # Learning-rate-weighted examples of a label after which its text is half memorised: four
 # examples of an answer, three epochs at the usual multiplier, and its words are mostly known.
@@ -50,7 +52,7 @@ class LabelTokens:
         self._index = {label: k for k, label in enumerate(self.labels)}
 
     def encode(self, text: str) -> tuple[int, ...]:
-        return tuple(self.encoding.encode(text, disallowed_special=()))
+        return tokens_of(text, self.encoding.name)
 
     def positions(self, answer: str) -> tuple[Position, ...]:
         """Each token of `answer` with the labels that agree with it up to there."""
