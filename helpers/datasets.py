@@ -7,6 +7,7 @@ Reading them that way decompresses scikit-learn's 14 MB archive and imports `skl
 a few tenths of a second each time. What the course uses of them (texts, targets, group names)
 is therefore kept once in the working folder, in a file named for the archive it came from, for
 scikit-learn's version and for this module's code: any of them changing reads the posts afresh.
+Both subsets of some newsgroups are kept from one read.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 
 from helpers.atomic import write_text_atomically
@@ -39,22 +41,7 @@ def load_sports_posts(subset: str = "train"):
 
 def load_posts(categories: list[str], subset: str = "train"):
     """The posts of some newsgroups, shuffled the course's one way (random_state=42)."""
-    from sklearn.datasets import fetch_20newsgroups  # only here: its import alone takes 0.3 s
-
-    use_shared_data()  # a cache beside the course serves offline, however Jupyter was started
-    try:
-        posts = fetch_20newsgroups(
-            subset=subset, shuffle=True, random_state=42, categories=categories
-        )
-    except OSError as exc:  # URLError, timeouts and unreadable caches are all OSErrors
-        where = os.environ.get("SCIKIT_LEARN_DATA") or "~/scikit_learn_data"
-        raise DataUnavailable(
-            "The 20 Newsgroups posts are not available: they are not cached in "
-            f"{where} and could not be downloaded ({type(exc).__name__}: {exc}).\n"
-            "Connect to the internet once (scikit-learn downloads about 14 MB and caches it), "
-            "or set SCIKIT_LEARN_DATA to a folder that holds 20news-bydate_py3.pkz, "
-            "for example ../shared/scikit_learn_data beside the course."
-        ) from None
+    posts = _fetch(subset=subset, shuffle=True, random_state=42, categories=categories)
     _keep(categories, subset, _kept(posts))  # so that the next use need not read them again
     return posts
 
@@ -67,7 +54,53 @@ def cached_posts(categories: list[str], subset: str = "train") -> SimpleNamespac
             return SimpleNamespace(**json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             pass  # unreadable: read the posts again (which writes it anew)
-    return SimpleNamespace(**_kept(load_posts(categories, subset)))
+    return SimpleNamespace(**_both_subsets(categories)[subset])
+
+
+def _both_subsets(categories: list[str]) -> dict[str, dict]:
+    """What `load_posts` gives for each subset, kept, from one read of the archive.
+
+    Each call of `fetch_20newsgroups` decompresses the whole archive (0.3 s), and a course that
+    needs one subset of some newsgroups soon needs the other. Asked for both subsets unshuffled,
+    scikit-learn gives the training posts and then the test posts, each in its own order, with
+    the labels it gives either; each subset is then shuffled as `shuffle=True` does: a
+    permutation of its positions drawn from `RandomState(random_state)`.
+    """
+    posts = _fetch(subset="all", shuffle=False, categories=categories)
+    folders = np.array([Path(name).parent.parent.name for name in posts.filenames])
+    both = {}
+    for subset in ("train", "test"):
+        rows = np.flatnonzero(folders == f"20news-bydate-{subset}")
+        np.random.RandomState(42).shuffle(rows)
+        both[subset] = {
+            "data": [posts.data[i] for i in rows],
+            "target": [int(posts.target[i]) for i in rows],
+            "target_names": list(posts.target_names),
+        }
+    if sum(len(kept["data"]) for kept in both.values()) != len(posts.data):
+        # An archive laid out otherwise: each subset is read as the course reads it.
+        return {subset: _kept(load_posts(categories, subset)) for subset in ("train", "test")}
+    for subset, kept in both.items():
+        _keep(categories, subset, kept)
+    return both
+
+
+def _fetch(**arguments):
+    """`fetch_20newsgroups(**arguments)`, or a plain error when the posts are not available."""
+    from sklearn.datasets import fetch_20newsgroups  # only here: its import alone takes 0.3 s
+
+    use_shared_data()  # a cache beside the course serves offline, however Jupyter was started
+    try:
+        return fetch_20newsgroups(**arguments)
+    except OSError as exc:  # URLError, timeouts and unreadable caches are all OSErrors
+        where = os.environ.get("SCIKIT_LEARN_DATA") or "~/scikit_learn_data"
+        raise DataUnavailable(
+            "The 20 Newsgroups posts are not available: they are not cached in "
+            f"{where} and could not be downloaded ({type(exc).__name__}: {exc}).\n"
+            "Connect to the internet once (scikit-learn downloads about 14 MB and caches it), "
+            "or set SCIKIT_LEARN_DATA to a folder that holds 20news-bydate_py3.pkz, "
+            "for example ../shared/scikit_learn_data beside the course."
+        ) from None
 
 
 def _kept(posts) -> dict:

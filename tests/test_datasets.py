@@ -115,3 +115,26 @@ def test_kept_posts_are_read_without_importing_scikit_learn(tmp_path):
     second = subprocess.run(run, env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert first.stdout.split() == ["796", "True"]
     assert second.stdout.split() == ["796", "False"]
+
+
+@needs_posts
+@pytest.mark.parametrize("categories", [datasets.CATEGORIES, ["rec.autos", "rec.motorcycles"]])
+def test_one_read_of_the_archive_keeps_both_subsets_as_scikit_learn_gives_each(
+    tmp_path, monkeypatch, categories
+):
+    from sklearn.datasets import fetch_20newsgroups
+
+    monkeypatch.setenv("TUTORIAL_WORK_DIR", str(tmp_path))
+    reads = []
+    monkeypatch.setattr(datasets, "_fetch", lambda **a: reads.append(a) or fetch_20newsgroups(**a))
+    train = datasets.cached_posts(categories, "train")
+    test = datasets.cached_posts(categories, "test")  # kept by the first call
+    assert len(reads) == 1
+    for posts, subset in ((train, "train"), (test, "test")):
+        # The very posts, labels and order of the call notebook 01 shows.
+        direct = fetch_20newsgroups(
+            subset=subset, shuffle=True, random_state=42, categories=categories
+        )
+        assert posts.data == list(direct.data)
+        assert posts.target == list(direct.target)
+        assert posts.target_names == list(direct.target_names)
