@@ -480,6 +480,7 @@ def test_a_completion_model_writes_its_learned_ending_and_runs_on_without_a_stop
             max_tokens=80,
             temperature=temperature,
             seed=7,
+            logprobs=1,
         )
         assert " END" in free.choices[0].text
         assert free.choices[0].finish_reason == "length"
@@ -491,7 +492,25 @@ def test_a_completion_model_writes_its_learned_ending_and_runs_on_without_a_stop
             temperature=temperature,
             seed=7,
             stop=[" END"],
+            logprobs=1,
         )
         text = stopped.choices[0].text
         assert stopped.choices[0].finish_reason == "stop"
         assert "END" not in text and free.choices[0].text.startswith(text)
+        # The writing ends at the stop (or the limit), and what is kept is the very same:
+        # each token's chance depends on what came before it, never on what follows.
+        short = client.completions.create(
+            model=job.fine_tuned_model,
+            prompt="Gold ->",
+            max_tokens=3,
+            temperature=temperature,
+            seed=7,
+            logprobs=1,
+        )
+        assert short.choices[0].finish_reason == "length"
+        for cut in (stopped, short):
+            kept = cut.choices[0].logprobs
+            assert kept.tokens == free.choices[0].logprobs.tokens[: len(kept.tokens)]
+            assert (
+                kept.token_logprobs == free.choices[0].logprobs.token_logprobs[: len(kept.tokens)]
+            )

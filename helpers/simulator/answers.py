@@ -90,9 +90,13 @@ def write(
     salt: str,
     top_p: float = 1.0,
     budget: int = RUN_ON,
+    stops: list[str] = (),
+    most: int | None = None,
 ) -> list[Written]:
     """The tokens `served` writes for one choice, with logprobs and `top` alternatives each
-    (a completion model that learned an ending writes on to at least `budget` tokens)."""
+    (a completion model that learned an ending writes on to at least `budget` tokens, or until
+    one of `stops`). With `most` (the request's token limit), no more than one token past it is
+    written: what `cut` would drop is not worked out."""
     encoding = encoding_for(served.base)
     rng = np.random.default_rng(int.from_bytes(hashlib.sha256(salt.encode()).digest()[:8], "big"))
     if isinstance(trained, LabelModel):
@@ -110,21 +114,29 @@ def write(
             # A completion model has no end of text after the ending it learned: it writes the
             # ending and runs on, the next text in the form of its training completions, until
             # `max_tokens` or a stop sequence ends it.
-            while len(encoding.encode(text, disallowed_special=())) < budget:
+            # Past a stop sequence nothing more is kept, and a token's chance never depends on
+            # what follows it: the writing ends there.
+            while not any(stop in text for stop in stops) and (
+                len(encoding.encode(text, disallowed_special=())) < budget
+            ):
                 more, _ = trained.form.write(cue, chooser)
                 text += "\n" + more
 
     else:
         text = base_answer(cue, catalog.data_format(served.base) == "completion")
         share, scorer = KNOWN_SHARE, TokenModel(encoding)
-    return planned(encoding, scorer, context_tokens(encoding, context, cue), text, share, top)
+    seen = context_tokens(encoding, context, cue)
+    return planned(encoding, scorer, seen, text, share, top, None if most is None else most + 1)
 
 
-def planned(encoding, scorer: TokenModel, seen, text: str, share: float, top: int):
-    """`text` written token by token: the plan holds `share`, the token model the rest."""
+def planned(
+    encoding, scorer: TokenModel, seen, text: str, share: float, top: int, most: int | None = None
+):
+    """`text` written token by token (its first `most`): the plan holds `share`, the token model
+    the rest."""
     out, node, previous = [], (), START
     seen = seen.fork()
-    for token in encoding.encode(text, disallowed_special=()):
+    for token in encoding.encode(text, disallowed_special=())[:most]:
         # The likeliest rivals only when they are shown: the token's own chance is the same.
         options = dict(scorer.distribution(node, previous, seen, top)) if top else {}
         if token not in options:
