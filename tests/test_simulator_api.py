@@ -474,43 +474,32 @@ def test_a_completion_model_writes_its_learned_ending_and_runs_on_without_a_stop
     )
     job, _ = wait_for_job(client, created.id)
     for temperature in (0, 1):
-        free = client.completions.create(
-            model=job.fine_tuned_model,
-            prompt="Gold ->",
-            max_tokens=80,
-            temperature=temperature,
-            seed=7,
-            logprobs=1,
-        )
+
+        def ask(max_tokens, temperature=temperature, **options):
+            return client.completions.create(
+                model=job.fine_tuned_model,
+                prompt="Gold ->",
+                max_tokens=max_tokens,
+                temperature=temperature,
+                seed=7,
+                logprobs=1,
+                **options,
+            )
+
+        free = ask(80)
         assert " END" in free.choices[0].text
         assert free.choices[0].finish_reason == "length"
         assert free.usage.completion_tokens == 80
-        stopped = client.completions.create(
-            model=job.fine_tuned_model,
-            prompt="Gold ->",
-            max_tokens=80,
-            temperature=temperature,
-            seed=7,
-            stop=[" END"],
-            logprobs=1,
-        )
+        stopped = ask(80, stop=[" END"])
         text = stopped.choices[0].text
         assert stopped.choices[0].finish_reason == "stop"
         assert "END" not in text and free.choices[0].text.startswith(text)
         # The writing ends at the stop (or the limit), and what is kept is the very same:
         # each token's chance depends on what came before it, never on what follows.
-        short = client.completions.create(
-            model=job.fine_tuned_model,
-            prompt="Gold ->",
-            max_tokens=3,
-            temperature=temperature,
-            seed=7,
-            logprobs=1,
-        )
+        short = ask(3)
         assert short.choices[0].finish_reason == "length"
+        written = free.choices[0].logprobs
         for cut in (stopped, short):
             kept = cut.choices[0].logprobs
-            assert kept.tokens == free.choices[0].logprobs.tokens[: len(kept.tokens)]
-            assert (
-                kept.token_logprobs == free.choices[0].logprobs.token_logprobs[: len(kept.tokens)]
-            )
+            assert kept.tokens == written.tokens[: len(kept.tokens)]
+            assert kept.token_logprobs == written.token_logprobs[: len(kept.tokens)]
