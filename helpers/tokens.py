@@ -146,12 +146,14 @@ def tokens_of(text: str, encoding_name: str) -> tuple[int, ...]:
     training data and prompts)."""
     if len(text) <= SHORT_TEXT:
         return _short_tokens(text, encoding_name)
+    return _tokens(text, encoding_name)
+
+
+def _tokens(text: str, encoding_name: str) -> tuple[int, ...]:
     return tuple(get_encoding(encoding_name).encode(text, disallowed_special=()))
 
 
-@functools.lru_cache(maxsize=SHORT_TEXTS_KEPT)
-def _short_tokens(text: str, encoding_name: str) -> tuple[int, ...]:
-    return tuple(get_encoding(encoding_name).encode(text, disallowed_special=()))
+_short_tokens = functools.lru_cache(maxsize=SHORT_TEXTS_KEPT)(_tokens)
 
 
 def count_messages(messages: Iterable[Mapping], model: str) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,14 +90,15 @@ def write(
     top: int,
     salt: str,
     top_p: float = 1.0,
-    budget: int = RUN_ON,
-    stops: list[str] = (),
+    stops: Sequence[str] = (),
     most: int | None = None,
 ) -> list[Written]:
-    """The tokens `served` writes for one choice, with logprobs and `top` alternatives each
-    (a completion model that learned an ending writes on to at least `budget` tokens, or until
-    one of `stops`). With `most` (the request's token limit), no more than one token past it is
-    written: what `cut` would drop is not worked out."""
+    """The tokens `served` writes for one choice, with logprobs and `top` alternatives each.
+
+    `most` is the request's token limit: a completion model that learned an ending writes on
+    to it (to `RUN_ON` tokens without one), or until one of `stops`, and no more than one token
+    past it is worked out, since `cut` would drop it."""
+    budget = RUN_ON if most is None else max(most, 1)
     encoding = encoding_for(served.base)
     rng = np.random.default_rng(int.from_bytes(hashlib.sha256(salt.encode()).digest()[:8], "big"))
     if isinstance(trained, LabelModel):

@@ -87,9 +87,7 @@ def chat_completion(sim, request: dict, keep_tokens: bool = False, stamp=None):
     choices, written_total, streamed = [], 0, []
     for index in range(n):
         salt = f"{seed if seed is not None else completion_id}:{index}:{served.name}"
-        written = write(
-            served, trained, context, cue, temperature, top, salt, top_p, stops=stops, most=limit
-        )
+        written = write(served, trained, context, cue, temperature, top, salt, top_p, stops, limit)
         text, kept, finish = cut(encoding, written, stops, limit)
         written_total += len(kept)
         logprobs = None
@@ -163,17 +161,7 @@ def completion(sim, request: dict, keep_tokens: bool = False, stamp=None):
             index = p * n + j
             salt = f"{seed if seed is not None else completion_id}:{index}:{served.name}"
             written = write(
-                served,
-                trained,
-                prompt,
-                prompt,
-                temperature,
-                top or 0,
-                salt,
-                top_p,
-                limit or 1,
-                stops=stops,
-                most=limit,
+                served, trained, prompt, prompt, temperature, top or 0, salt, top_p, stops, limit
             )
             text, kept, finish = cut(encoding, written, stops, limit)
             written_total += len(kept)
