@@ -127,8 +127,7 @@ COUNTS_KEPT = 16_384
 
 @functools.lru_cache(maxsize=COUNTS_KEPT)
 def _count(text: str, encoding_name: str) -> int:
-    # Special-token text in training data is counted as plain text, as the API does.
-    return len(get_encoding(encoding_name).encode(text, disallowed_special=()))
+    return len(_tokens(text, encoding_name))
 
 
 # The simulator encodes the same short texts again and again: each fact of an element for every
@@ -150,6 +149,7 @@ def tokens_of(text: str, encoding_name: str) -> tuple[int, ...]:
 
 
 def _tokens(text: str, encoding_name: str) -> tuple[int, ...]:
+    # Special-token text in training data and prompts is read as plain text, as the API does.
     return tuple(get_encoding(encoding_name).encode(text, disallowed_special=()))
 
 
